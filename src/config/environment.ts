@@ -1,0 +1,142 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Max,
+  Min,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const FALLBACK_MODES = ['off', 'local'] as const;
+
+/** Integers only: `Number('1e3')` or `'12abc'` would otherwise slip through. */
+const toInteger = Transform(({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value,
+);
+
+/**
+ * Every environment variable the service reads (SPEC section 4), with its default.
+ * Validated once at start-up; a bad value stops the process with one line per variable.
+ */
+export class Environment {
+  /** TCP port to listen on. Default 3000. */
+  @toInteger @IsInt() @Min(1) @Max(65535) PORT = 3000;
+
+  /** Interface to bind. Default 0.0.0.0. */
+  @IsString() HOST = '0.0.0.0';
+
+  /** Base URL of a Shoutcloud-compatible server. Default http://api.shoutcloud.io. */
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  SHOUTCLOUD_URL = 'http://api.shoutcloud.io';
+
+  /** Timeout of one upstream try, in ms. Default 1000. */
+  @toInteger @IsInt() @Min(1) @Max(60_000) SHOUTCLOUD_TIMEOUT_MS = 1000;
+
+  /** Retries after the first try. Default 2. */
+  @toInteger @IsInt() @Min(0) @Max(10) SHOUTCLOUD_RETRIES = 2;
+
+  /** What to do when Shoutcloud cannot answer: `off` (fail) or `local` (upper-case here). */
+  @IsIn(FALLBACK_MODES) SHOUTCLOUD_FALLBACK: (typeof FALLBACK_MODES)[number] = 'off';
+
+  /** Consecutive failed tries that open the circuit breaker. Default 5. */
+  @toInteger @IsInt() @Min(1) @Max(1000) SHOUTCLOUD_BREAKER_THRESHOLD = 5;
+
+  /** How long the breaker stays open before a half-open probe, in ms. Default 10000. */
+  @toInteger @IsInt() @Min(100) @Max(600_000) SHOUTCLOUD_BREAKER_HALF_OPEN_MS = 10_000;
+
+  /** Retries allowed as a share of recent requests, in percent. Default 20. */
+  @toInteger @IsInt() @Min(0) @Max(100) SHOUTCLOUD_RETRY_BUDGET_PERCENT = 20;
+
+  /** All tries of one request together, in ms. Default 3000. */
+  @toInteger @IsInt() @Min(1) @Max(120_000) REQUEST_DEADLINE_MS = 3000;
+
+  /** How long an answer stays fresh, in seconds. Default 86400 (answers are deterministic). */
+  @toInteger @IsInt() @Min(1) CACHE_TTL_SECONDS = 86_400;
+
+  /** How long past its TTL an entry may still be served when Shoutcloud fails. Default 604800. */
+  @toInteger @IsInt() @Min(0) CACHE_STALE_SECONDS = 604_800;
+
+  /** Bound of the in-process cache, in bytes of keys and values. Default 64 MiB. */
+  @toInteger @IsInt() @Min(1024) CACHE_MAX_BYTES = 64 * 1024 * 1024;
+
+  /** Bound of the in-process cache, in entries. Default 100000. */
+  @toInteger @IsInt() @Min(1) CACHE_MAX_ENTRIES = 100_000;
+
+  /** Redis for the shared cache tier and rate limits. Unset: in-process only. */
+  @IsOptional()
+  @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true })
+  REDIS_URL?: string = undefined;
+
+  /** Timeout of one Redis command, in ms; past it the request goes on without Redis. Default 100. */
+  @toInteger @IsInt() @Min(1) @Max(10_000) REDIS_TIMEOUT_MS = 100;
+
+  /** Longest `data`, in Unicode code points. Default 10000. */
+  @toInteger @IsInt() @Min(1) MAX_INPUT_LENGTH = 10_000;
+
+  /** Largest request body, in bytes. Default 131072. */
+  @toInteger @IsInt() @Min(64) MAX_BODY_BYTES = 131_072;
+
+  /** Requests per minute per client IP. Unset: no limit. */
+  @IsOptional() @toInteger @IsInt() @Min(1) RATE_LIMIT_PER_MINUTE?: number = undefined;
+
+  /** After SIGTERM, keep accepting for this long (ms) while readiness reports 503. Default 0. */
+  @toInteger @IsInt() @Min(0) @Max(600_000) SHUTDOWN_DELAY_MS = 0;
+
+  /** After that, how long in-flight requests may take to finish (ms). Default 10000. */
+  @toInteger @IsInt() @Min(0) @Max(600_000) SHUTDOWN_GRACE_MS = 10_000;
+
+  /** Comma-separated origins allowed by CORS. Unset: CORS off. */
+  @IsOptional() @IsString() CORS_ORIGINS?: string = undefined;
+
+  /** pino level. Default info. */
+  @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+
+  /** `pretty` for human-readable logs in development; JSON lines otherwise. */
+  @IsOptional() @IsIn(['json', 'pretty']) LOG_FORMAT: 'json' | 'pretty' = 'json';
+}
+
+/** Thrown at start-up with one human line per bad variable. */
+export class EnvironmentError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment:\n${problems.join('\n')}`);
+    this.name = 'EnvironmentError';
+  }
+}
+
+function describe(error: ValidationError): string {
+  const got = JSON.stringify(error.value);
+  const reasons = Object.values(error.constraints ?? {}).join('; ');
+  return `${error.property}=${got}: ${reasons}`;
+}
+
+/**
+ * Validates the raw environment. Absent and blank variables keep their defaults, so `FOO=` in a
+ * manifest means "use the default" rather than "empty".
+ */
+export function validateEnvironment(raw: NodeJS.ProcessEnv): Environment {
+  const present = Object.fromEntries(
+    Object.keys(new Environment())
+      .filter((key) => raw[key] !== undefined && raw[key].trim() !== '')
+      .map((key) => [key, raw[key]]),
+  );
+  const env = plainToInstance(Environment, present, { exposeDefaultValues: true });
+  const errors = validateSync(env, { forbidUnknownValues: true });
+  if (errors.length > 0) throw new EnvironmentError(errors.map(describe));
+  if (env.SHUTDOWN_GRACE_MS + env.SHUTDOWN_DELAY_MS > 600_000) {
+    throw new EnvironmentError(['SHUTDOWN_DELAY_MS + SHUTDOWN_GRACE_MS: must not exceed 600000 ms together']);
+  }
+  return env;
+}
+
+let loaded: Environment | undefined;
+
+/** The validated environment of this process, read once. */
+export function environment(): Environment {
+  loaded ??= validateEnvironment(process.env);
+  return loaded;
+}

@@ -1,0 +1,125 @@
+import {
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  ServiceUnavailableException,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import { ThrottlerException } from '@nestjs/throttler';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ClientGoneError, ShoutcloudError, ShoutcloudUnavailableError } from '../shoutcloud/shoutcloud.errors.js';
+import { isLegacyRoute, LEGACY_BAD_REQUEST } from '../transform/transform.routes.js';
+import { ApiError } from './api-error.js';
+
+interface ErrorAnswer {
+  status: number;
+  sentence: string;
+  details?: string[];
+  headers?: Record<string, string>;
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/** Fastify's own errors (body parsing, limits) carry a code and a 4xx status. */
+interface FastifyError extends Error {
+  code?: string;
+  statusCode?: number;
+}
+
+/**
+ * The one boundary where errors become answers (SPEC 2.3): JSON `{statusCode, error, details?}`
+ * with `Content-Type: application/json`, never HTML or a stack trace. Body problems on the old
+ * routes get the old service's exact sentence. Unknown errors are logged and answered 500.
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    if (exception instanceof ClientGoneError || reply.sent || reply.raw.destroyed) return;
+
+    // Terminus reports a failed health check as a 503 whose body is the check result: keep it.
+    if (exception instanceof ServiceUnavailableException && isHealthCheckResult(exception.getResponse())) {
+      reply.code(503).header('content-type', 'application/json').send(JSON.stringify(exception.getResponse()));
+      return;
+    }
+    const answer = this.toAnswer(exception, request);
+    if (answer.status < 500 && answer.status !== 404 && answer.status !== 405 && isLegacyRoute(request.routeOptions?.url)) {
+      if (answer.status !== 413 && answer.status !== 429) {
+        answer.status = 400;
+        answer.sentence = LEGACY_BAD_REQUEST;
+        answer.details = undefined;
+      }
+    }
+    const body: Record<string, unknown> = { statusCode: answer.status, error: answer.sentence };
+    if (answer.details?.length) body.details = answer.details;
+    reply.code(answer.status).headers(answer.headers ?? {}).header('content-type', 'application/json').send(JSON.stringify(body));
+  }
+
+  private toAnswer(exception: unknown, request: FastifyRequest): ErrorAnswer {
+    if (exception instanceof ApiError) {
+      return { status: exception.getStatus(), sentence: exception.sentence, details: exception.details, headers: exception.headers };
+    }
+    if (exception instanceof ShoutcloudError) {
+      const headers: Record<string, string> =
+        exception instanceof ShoutcloudUnavailableError ? { 'retry-after': String(exception.retryAfterSeconds) } : {};
+      return { status: exception.status, sentence: exception.message, headers };
+    }
+    if (exception instanceof ThrottlerException) {
+      return { status: 429, sentence: 'Too many requests from this address; slow down and try again shortly.' };
+    }
+    if (exception instanceof HttpException && exception.getStatus() === 404) return this.notFound(request);
+    if (exception instanceof HttpException) {
+      return { status: exception.getStatus(), sentence: sentenceFor(exception.getStatus()) };
+    }
+    const fastifyError = exception as FastifyError;
+    if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+      return this.fromFastify(fastifyError);
+    }
+    this.logger.error({ err: exception }, 'Unhandled error while answering a request');
+    return { status: 500, sentence: 'Something went wrong on our side; it has been logged.' };
+  }
+
+  private fromFastify(error: FastifyError): ErrorAnswer {
+    if (error.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
+      return { status: 400, sentence: 'The request body length does not match its Content-Length.' };
+    }
+    return { status: error.statusCode!, sentence: sentenceFor(error.statusCode!) };
+  }
+
+  /** 404, or 405 with `Allow` when the path exists for other methods. */
+  private notFound(request: FastifyRequest): ErrorAnswer {
+    const url = request.url.split('?')[0];
+    const fastify = request.server;
+    const allowed = METHODS.filter((method) => fastify.hasRoute({ method, url }));
+    if (allowed.length > 0) {
+      return {
+        status: 405,
+        sentence: `${request.method} is not allowed on ${url}; use ${allowed.join(' or ')}.`,
+        headers: { allow: allowed.join(', ') },
+      };
+    }
+    return { status: 404, sentence: `There is nothing at ${request.method} ${url}.` };
+  }
+}
+
+function isHealthCheckResult(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && 'status' in body && 'details' in body;
+}
+
+const SENTENCES: Record<number, string> = {
+  400: 'The request body could not be parsed.',
+  413: 'The request body is larger than this API accepts.',
+  415: 'Send the body as application/json or application/x-www-form-urlencoded.',
+};
+
+function sentenceFor(status: number): string {
+  if (SENTENCES[status]) return SENTENCES[status];
+  const name = HttpStatus[status]?.toLowerCase().replace(/_/g, ' ') ?? 'error';
+  return `The request failed: ${name}.`;
+}

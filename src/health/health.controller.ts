@@ -1,0 +1,41 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { RedisHealthIndicator } from '../redis/redis.health.js';
+import { ShoutcloudHealthIndicator } from '../shoutcloud/shoutcloud.health.js';
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly shoutcloud: ShoutcloudHealthIndicator,
+    private readonly redis: RedisHealthIndicator,
+  ) {}
+
+  /**
+   * Readiness
+   *
+   * 200 while this process can serve; 503 from the moment it starts shutting down. Shoutcloud and
+   * Redis are shown for information and never make it fail: every replica shares them.
+   */
+  @Get()
+  @HealthCheck()
+  @ApiOperation({ operationId: 'readiness' })
+  readiness() {
+    return this.health.check([() => this.shoutcloud.check('shoutcloud'), () => this.redis.check('redis')]);
+  }
+
+  /**
+   * Liveness
+   *
+   * 200 whenever the process and its event loop answer at all; never depends on Shoutcloud or Redis.
+   */
+  @Get('live')
+  @HealthCheck()
+  @ApiOperation({ operationId: 'liveness' })
+  liveness() {
+    return this.health.check([() => this.indicators.check('process').up({ uptimeSeconds: Math.round(process.uptime()) })]);
+  }
+}

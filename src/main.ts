@@ -1,0 +1,15 @@
+import { environment, EnvironmentError } from './config/environment.js';
+
+try {
+  environment();
+} catch (error) {
+  if (!(error instanceof EnvironmentError)) throw error;
+  // Before any logger exists: one plain line per bad variable, for the operator's terminal.
+  process.stderr.write(`transform-api: invalid configuration, not starting\n${error.problems.map((p) => `  ${p}\n`).join('')}`);
+  process.exit(1);
+}
+
+const { createApp } = await import('./app.setup.js');
+const app = await createApp();
+const { PORT, HOST } = environment();
+await app.listen({ port: PORT, host: HOST });

@@ -1,0 +1,22 @@
+import { Injectable } from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { RedisConnection } from './redis.connection.js';
+
+/**
+ * Reports Redis as information only: every replica shares it, so failing readiness on it would
+ * take them all out of the Service at once (SPEC 5.5). The key is always `up`; `connected` says
+ * whether the shared tier is in use right now.
+ */
+@Injectable()
+export class RedisHealthIndicator {
+  constructor(
+    private readonly health: HealthIndicatorService,
+    private readonly redis: RedisConnection,
+  ) {}
+
+  check(key = 'redis') {
+    const indicator = this.health.check(key);
+    if (!this.redis.enabled) return indicator.up({ configured: false });
+    return indicator.up({ configured: true, connected: this.redis.ready });
+  }
+}

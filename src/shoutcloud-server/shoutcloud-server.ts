@@ -1,0 +1,167 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { goToUpper } from '../shoutcloud/go-to-upper.js';
+
+/**
+ * A fault the server plays instead of (or before) a normal answer. Faults queue up: each one
+ * applies to its next `times` requests (default: every request until cleared).
+ */
+export interface ShoutcloudFault {
+  /** Delay before answering, in ms. */
+  latencyMs?: number;
+  /** Answer with this HTTP status and a plain-text body. */
+  status?: number;
+  /** Answer 200 with an unusable body: `html` (a hosting error page), `not-json`, `no-output`. */
+  body?: 'html' | 'not-json' | 'no-output';
+  /** Destroy the connection without answering. */
+  reset?: boolean;
+  /** Never answer (until the server closes). */
+  hang?: boolean;
+  /** How many requests this fault applies to; unset means all of them. */
+  times?: number;
+}
+
+export interface ShoutcloudServerOptions {
+  port?: number;
+  host?: string;
+  /** Serve `/__control/*` to switch faults and read counters over HTTP. Off by default. */
+  control?: boolean;
+}
+
+export interface ShoutcloudServer {
+  readonly url: string;
+  /** `POST /V1/SHOUT` requests received, whatever they were answered. */
+  readonly requests: number;
+  /** Replaces the fault queue; no argument clears it. */
+  setFaults(...faults: ShoutcloudFault[]): void;
+  /** Clears faults and counters. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const REFERENCE_400 = 'Bad Request';
+const HOSTING_ERROR_PAGE =
+  '<!DOCTYPE html><html><head><title>Application Error</title></head>' +
+  '<body><p>An error occurred in the application and your page could not be served.</p></body></html>';
+
+/**
+ * A Shoutcloud-compatible server (SPEC 3): `POST /V1/SHOUT` with `{"INPUT": s}` answers
+ * `{"INPUT": s, "OUTPUT": S}` upper-cased the way Go does, with the live service's capitalised
+ * `Content-Type: APPLICATION/JSON`, and plain-text 400s for anything but an exact
+ * `Content-Type: application/json`. Faults can be switched on for tests and chaos drills.
+ */
+export async function startShoutcloudServer(options: ShoutcloudServerOptions = {}): Promise<ShoutcloudServer> {
+  let faults: ShoutcloudFault[] = [];
+  let requests = 0;
+  const sockets = new Set<Socket>();
+
+  const nextFault = (): ShoutcloudFault | undefined => {
+    const fault = faults[0];
+    if (fault?.times !== undefined && --fault.times <= 0) faults.shift();
+    return fault;
+  };
+
+  const shout = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    requests++;
+    const body = await readBody(req);
+    const fault = nextFault();
+    if (fault?.latencyMs) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
+    if (fault?.hang) return;
+    if (fault?.reset) {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.status) return sendText(res, fault.status, `fault: status ${fault.status}`);
+    if (fault?.body === 'html') return send(res, 200, 'text/html', HOSTING_ERROR_PAGE);
+    if (req.headers['content-type'] !== 'application/json') return sendText(res, 400, REFERENCE_400);
+    let input: unknown;
+    try {
+      input = (JSON.parse(body) as { INPUT?: unknown } | null)?.INPUT;
+    } catch {
+      return sendText(res, 400, REFERENCE_400);
+    }
+    if (typeof input !== 'string') return sendText(res, 400, REFERENCE_400);
+    if (fault?.body === 'not-json') return send(res, 200, 'APPLICATION/JSON', '{"OUTPUT": "unterminated');
+    // Go's JSON decoder turns invalid UTF-16 into U+FFFD before the handler sees it.
+    const wellFormed = input.toWellFormed();
+    const reply = fault?.body === 'no-output' ? { INPUT: wellFormed } : { INPUT: wellFormed, OUTPUT: goToUpper(wellFormed) };
+    send(res, 200, 'APPLICATION/JSON', JSON.stringify(reply));
+  };
+
+  const controlPlane = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const route = `${req.method} ${req.url}`;
+    if (route === 'GET /__control/stats') return send(res, 200, 'application/json', JSON.stringify({ requests }));
+    if (route === 'POST /__control/reset') {
+      resetState();
+      return send(res, 200, 'application/json', JSON.stringify({ requests }));
+    }
+    if (route === 'PUT /__control/faults') {
+      try {
+        const parsed = JSON.parse(await readBody(req)) as ShoutcloudFault | ShoutcloudFault[];
+        faults = Array.isArray(parsed) ? parsed : [parsed];
+      } catch {
+        return sendText(res, 400, 'faults must be a JSON object or array');
+      }
+      return send(res, 200, 'application/json', JSON.stringify({ faults }));
+    }
+    sendText(res, 404, 'Not Found');
+  };
+
+  const resetState = () => {
+    faults = [];
+    requests = 0;
+  };
+
+  const server: Server = createServer((req, res) => {
+    const handle =
+      req.method === 'POST' && req.url === '/V1/SHOUT'
+        ? shout(req, res)
+        : options.control && req.url?.startsWith('/__control/')
+          ? controlPlane(req, res)
+          : Promise.resolve(sendText(res, 404, 'Not Found'));
+    handle.catch(() => req.socket.destroy());
+  });
+  server.keepAliveTimeout = 65_000;
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  const { address, port } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+
+  return {
+    url: `http://${host}:${port}`,
+    get requests() {
+      return requests;
+    },
+    setFaults: (...next) => {
+      faults = next.map((fault) => ({ ...fault }));
+    },
+    reset: resetState,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  send(res, status, 'text/plain; charset=utf-8', text);
+}

@@ -1,0 +1,224 @@
+import { HttpService } from '@nestjs/axios';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { AxiosError, type AxiosResponse } from 'axios';
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  TaskCancelledError,
+  TimeoutStrategy,
+  circuitBreaker,
+  fullJitterGenerator,
+  handleWhen,
+  retry,
+  timeout,
+  wrap,
+  type IDefaultPolicyContext,
+  type IPolicy,
+  type IRetryContext,
+} from 'cockatiel';
+import { RetryBudget } from './retry-budget.js';
+import { shoutcloudConfig } from './shoutcloud.config.js';
+import {
+  ShoutcloudBadReplyError,
+  ShoutcloudTimeoutError,
+  ShoutcloudUnavailableError,
+  UpstreamTryError,
+  type ShoutcloudError,
+  type UpstreamFailureKind,
+} from './shoutcloud.errors.js';
+
+/** Thrown inside the policy when a retry would overdraw the budget; carries the last failure. */
+class RetryBudgetExhaustedError extends Error {
+  constructor(readonly lastFailure: unknown) {
+    super('Retry budget exhausted');
+  }
+}
+
+const isTransient = (error: unknown) =>
+  error instanceof TaskCancelledError || (error instanceof UpstreamTryError && error.transient);
+
+// A malformed 200 says the upstream is broken just as a 500 does, so it trips the breaker,
+// but retrying it would only ask the same broken upstream the same question again.
+const countsAgainstUpstream = (error: unknown) =>
+  isTransient(error) || (error instanceof UpstreamTryError && error.kind === 'malformed');
+
+/** What the client reports for each try, for metrics and logs. */
+export interface UpstreamTryEvent {
+  outcome: 'success' | UpstreamFailureKind;
+  durationMs: number;
+}
+
+/**
+ * Talks to Shoutcloud: one `POST /V1/SHOUT` per try, composed outermost-first as
+ * retry (exponential backoff, full jitter, budget) → circuit breaker → per-try timeout, all under
+ * the caller's deadline signal. Throws only {@link ShoutcloudError}s.
+ */
+@Injectable()
+export class ShoutcloudClient implements OnApplicationShutdown {
+  private readonly logger = new Logger(ShoutcloudClient.name);
+  private readonly endpoint: string;
+  private readonly policy: IPolicy<IRetryContext & IDefaultPolicyContext>;
+  private readonly breaker;
+  private readonly budget: RetryBudget;
+  private openedAt = 0;
+  private lastOutcome: UpstreamTryEvent['outcome'] | 'none' = 'none';
+  private readonly tryListeners: Array<(event: UpstreamTryEvent) => void> = [];
+  private readonly retryListeners: Array<() => void> = [];
+
+  constructor(
+    private readonly http: HttpService,
+    @Inject(shoutcloudConfig.KEY) private readonly config: ConfigType<typeof shoutcloudConfig>,
+  ) {
+    this.endpoint = `${config.url}/V1/SHOUT`;
+    this.budget = new RetryBudget(config.retryBudgetPercent);
+
+    const retryPolicy = retry(handleWhen(isTransient), {
+      maxAttempts: config.retries,
+      backoff: new ExponentialBackoff({ generator: fullJitterGenerator, initialDelay: 50, maxDelay: 1000 }),
+    });
+    this.breaker = circuitBreaker(handleWhen(countsAgainstUpstream), {
+      halfOpenAfter: config.breakerHalfOpenMs,
+      breaker: new ConsecutiveBreaker(config.breakerThreshold),
+    });
+    const perTryTimeout = timeout(config.timeoutMs, TimeoutStrategy.Aggressive);
+    this.policy = wrap(retryPolicy, this.breaker, perTryTimeout);
+
+    retryPolicy.onRetry(() => this.retryListeners.forEach((listener) => listener()));
+    this.breaker.onBreak(() => {
+      this.openedAt = Date.now();
+      this.logger.warn(`Circuit breaker opened: Shoutcloud failed ${config.breakerThreshold} tries in a row`);
+    });
+    this.breaker.onHalfOpen(() => this.logger.log('Circuit breaker half-open: probing Shoutcloud'));
+    this.breaker.onReset(() => this.logger.log('Circuit breaker closed: Shoutcloud answers again'));
+  }
+
+  /** Runs after the HTTP server has drained, so no try is cut short. */
+  onApplicationShutdown(): void {
+    const { httpAgent, httpsAgent } = this.http.axiosRef.defaults;
+    (httpAgent as { destroy?: () => void } | undefined)?.destroy?.();
+    (httpsAgent as { destroy?: () => void } | undefined)?.destroy?.();
+  }
+
+  /** `closed`, `open` or `half-open`. */
+  get breakerState(): 'closed' | 'open' | 'half-open' {
+    const state = this.breaker.state;
+    if (state === CircuitState.Closed) return 'closed';
+    return state === CircuitState.HalfOpen ? 'half-open' : 'open';
+  }
+
+  /** How the most recent upstream try ended, `none` before the first. */
+  get lastTryOutcome(): UpstreamTryEvent['outcome'] | 'none' {
+    return this.lastOutcome;
+  }
+
+  onTry(listener: (event: UpstreamTryEvent) => void): void {
+    this.tryListeners.push(listener);
+  }
+
+  onRetry(listener: () => void): void {
+    this.retryListeners.push(listener);
+  }
+
+  /**
+   * Upper-cases `text` through Shoutcloud.
+   * @param deadline aborts every try and pending backoff: the request deadline, the client leaving.
+   */
+  async shout(text: string, deadline: AbortSignal): Promise<string> {
+    this.budget.recordRequest();
+    let lastFailure: unknown;
+    try {
+      return await this.policy.execute(async ({ signal, attempt }) => {
+        if (attempt > 0 && !this.budget.tryWithdraw()) throw new RetryBudgetExhaustedError(lastFailure);
+        try {
+          return await this.tryOnce(text, signal);
+        } catch (error) {
+          lastFailure = error;
+          throw error;
+        }
+      }, deadline);
+    } catch (error) {
+      throw this.toShoutcloudError(error, deadline);
+    }
+  }
+
+  private async tryOnce(text: string, signal: AbortSignal): Promise<string> {
+    const started = performance.now();
+    let outcome: UpstreamTryEvent['outcome'] = 'success';
+    try {
+      const response = await this.post(text, signal);
+      return parseReply(response);
+    } catch (error) {
+      if (error instanceof UpstreamTryError) outcome = error.kind;
+      else if (signal.aborted) outcome = 'timeout';
+      throw error;
+    } finally {
+      this.lastOutcome = outcome;
+      const event = { outcome, durationMs: performance.now() - started };
+      for (const listener of this.tryListeners) listener(event);
+    }
+  }
+
+  private async post(text: string, signal: AbortSignal): Promise<AxiosResponse<string>> {
+    try {
+      return await this.http.axiosRef.post<string>(this.endpoint, JSON.stringify({ INPUT: text }), {
+        // The reference server answers 400 to anything but this exact header value.
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        signal,
+        // We classify statuses and parse bodies ourselves: the live service has answered
+        // `Content-Type: APPLICATION/JSON`, and its host answers HTML error pages.
+        responseType: 'text',
+        transformResponse: (data: string) => data,
+        validateStatus: () => true,
+        maxRedirects: 0,
+        maxContentLength: 1024 * 1024,
+      });
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const code = error instanceof AxiosError ? (error.code ?? 'unknown') : 'unknown';
+      throw new UpstreamTryError('connection', `Shoutcloud connection failed (${code})`);
+    }
+  }
+
+  private toShoutcloudError(error: unknown, deadline: AbortSignal): ShoutcloudError | unknown {
+    if (deadline.aborted) return new ShoutcloudTimeoutError(this.config.deadlineMs);
+    if (error instanceof BrokenCircuitError) {
+      const remainingMs = this.openedAt + this.config.breakerHalfOpenMs - Date.now();
+      return new ShoutcloudUnavailableError(
+        'Shoutcloud is failing; requests are paused for a moment to let it recover.',
+        Math.max(1, Math.ceil(remainingMs / 1000)),
+      );
+    }
+    const failure = error instanceof RetryBudgetExhaustedError ? error.lastFailure : error;
+    if (failure instanceof UpstreamTryError && !failure.transient) {
+      return new ShoutcloudBadReplyError(
+        failure.kind === 'rejected'
+          ? 'Shoutcloud rejected the request.'
+          : 'Shoutcloud answered something that is not a usable reply.',
+      );
+    }
+    if (failure instanceof UpstreamTryError || failure instanceof TaskCancelledError) {
+      return new ShoutcloudUnavailableError('Shoutcloud is unreachable or failing; try again shortly.', 1);
+    }
+    return error;
+  }
+}
+
+function parseReply(response: AxiosResponse<string>): string {
+  const { status } = response;
+  if (status === 429) throw new UpstreamTryError('status_429', 'Shoutcloud rate-limited the request');
+  if (status >= 500) throw new UpstreamTryError('status_5xx', `Shoutcloud answered ${status}`);
+  if (status >= 400) throw new UpstreamTryError('rejected', `Shoutcloud answered ${status}`);
+  if (status !== 200) throw new UpstreamTryError('malformed', `Shoutcloud answered ${status}`);
+  let reply: unknown;
+  try {
+    reply = JSON.parse(response.data);
+  } catch {
+    throw new UpstreamTryError('malformed', 'Shoutcloud answered a body that is not JSON');
+  }
+  const output = (reply as { OUTPUT?: unknown } | null)?.OUTPUT;
+  if (typeof output !== 'string') throw new UpstreamTryError('malformed', 'Shoutcloud answered without a string OUTPUT');
+  return output;
+}

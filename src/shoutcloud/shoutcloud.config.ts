@@ -1,0 +1,24 @@
+import { registerAs } from '@nestjs/config';
+import { environment } from '../config/environment.js';
+
+/** Upstream, resilience and cache settings of the Shoutcloud provider. */
+export const shoutcloudConfig = registerAs('shoutcloud', () => {
+  const env = environment();
+  return {
+    /** Base URL without a trailing slash; the client appends `/V1/SHOUT`. */
+    url: env.SHOUTCLOUD_URL.replace(/\/+$/, ''),
+    timeoutMs: env.SHOUTCLOUD_TIMEOUT_MS,
+    retries: env.SHOUTCLOUD_RETRIES,
+    retryBudgetPercent: env.SHOUTCLOUD_RETRY_BUDGET_PERCENT,
+    breakerThreshold: env.SHOUTCLOUD_BREAKER_THRESHOLD,
+    breakerHalfOpenMs: env.SHOUTCLOUD_BREAKER_HALF_OPEN_MS,
+    deadlineMs: env.REQUEST_DEADLINE_MS,
+    fallback: env.SHOUTCLOUD_FALLBACK,
+    cacheTtlMs: env.CACHE_TTL_SECONDS * 1000,
+    cacheStaleMs: env.CACHE_STALE_SECONDS * 1000,
+    cacheMaxBytes: env.CACHE_MAX_BYTES,
+    cacheMaxEntries: env.CACHE_MAX_ENTRIES,
+  };
+});
+
+export type ShoutcloudConfig = ReturnType<typeof shoutcloudConfig>;

@@ -1,0 +1,37 @@
+import { HttpModule } from '@nestjs/axios';
+import { CacheModule } from '@nestjs/cache-manager';
+import { Module } from '@nestjs/common';
+import { ConfigModule, type ConfigType } from '@nestjs/config';
+import { TerminusModule } from '@nestjs/terminus';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { RedisConnection } from '../redis/redis.connection.js';
+import { RedisModule } from '../redis/redis.module.js';
+import { createMemoryTier, createSharedTier, ShoutcloudCache } from './shoutcloud.cache.js';
+import { ShoutcloudClient } from './shoutcloud.client.js';
+import { shoutcloudConfig } from './shoutcloud.config.js';
+import { ShoutcloudHealthIndicator } from './shoutcloud.health.js';
+import { ShoutcloudService } from './shoutcloud.service.js';
+
+// Keep-alive: a new TCP handshake per try would cost more than Shoutcloud's own work. Idle
+// sockets are closed before a typical 60 s server keep-alive to avoid racing its close.
+const agentOptions = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: 256, maxFreeSockets: 64, timeout: 30_000 };
+
+@Module({
+  imports: [
+    ConfigModule.forFeature(shoutcloudConfig),
+    RedisModule,
+    TerminusModule,
+    HttpModule.register({ httpAgent: new HttpAgent(agentOptions), httpsAgent: new HttpsAgent(agentOptions) }),
+    CacheModule.registerAsync({
+      imports: [ConfigModule.forFeature(shoutcloudConfig), RedisModule],
+      inject: [shoutcloudConfig.KEY, RedisConnection],
+      useFactory: (config: ConfigType<typeof shoutcloudConfig>, redis: RedisConnection) => ({
+        stores: [createMemoryTier(config), ...(redis.client ? [createSharedTier(redis.client)] : [])],
+      }),
+    }),
+  ],
+  providers: [ShoutcloudClient, ShoutcloudCache, ShoutcloudService, ShoutcloudHealthIndicator],
+  exports: [ShoutcloudService, ShoutcloudHealthIndicator, ShoutcloudClient],
+})
+export class ShoutcloudModule {}

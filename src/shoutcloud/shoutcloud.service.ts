@@ -1,0 +1,106 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { goToUpper } from './go-to-upper.js';
+import { ShoutcloudCache, type CacheLookup, type CacheTier } from './shoutcloud.cache.js';
+import { ShoutcloudClient } from './shoutcloud.client.js';
+import { shoutcloudConfig } from './shoutcloud.config.js';
+import { ClientGoneError, ShoutcloudError } from './shoutcloud.errors.js';
+
+/** Where an answer came from; the value of the `X-Cache` header. */
+export type ShoutSource = 'HIT' | 'MISS' | 'STALE' | 'FALLBACK';
+
+export interface Shouted {
+  output: string;
+  source: ShoutSource;
+  /** The cache tier that answered, for HIT and STALE. */
+  tier?: CacheTier;
+}
+
+/** One upstream resolution shared by every concurrent request for the same input. */
+interface Flight {
+  result: Promise<Shouted>;
+  waiters: number;
+  abort: AbortController;
+}
+
+/**
+ * Upper-cases text the way Shoutcloud does, as cheaply and calmly as possible: fresh cache hits
+ * never reach Shoutcloud; concurrent misses for one input share one lookup and one upstream
+ * call; when Shoutcloud cannot answer, a stale entry is served, then (opt-in) a local
+ * upper-casing, and only then the error.
+ */
+@Injectable()
+export class ShoutcloudService {
+  private readonly flights = new Map<string, Flight>();
+
+  constructor(
+    private readonly client: ShoutcloudClient,
+    private readonly cache: ShoutcloudCache,
+    @Inject(shoutcloudConfig.KEY) private readonly config: ConfigType<typeof shoutcloudConfig>,
+  ) {}
+
+  /**
+   * @param clientGone aborts when the caller disconnects; the upstream call is cancelled once
+   *   every request waiting for it has gone.
+   */
+  async upperCase(text: string, clientGone?: AbortSignal): Promise<Shouted> {
+    const cached = await this.cache.getFromMemory(text);
+    if (cached?.fresh) return { output: cached.output, source: 'HIT', tier: 'memory' };
+
+    let flight = this.flights.get(text);
+    if (!flight) {
+      const abort = new AbortController();
+      const result = this.resolve(text, cached, abort.signal).finally(() => this.flights.delete(text));
+      flight = { result, waiters: 0, abort };
+      this.flights.set(text, flight);
+    }
+    return this.wait(flight, clientGone);
+  }
+
+  private async resolve(text: string, inMemory: CacheLookup | undefined, cancelled: AbortSignal): Promise<Shouted> {
+    const shared = inMemory ? undefined : await this.cache.getFromShared(text);
+    if (shared?.fresh) return { output: shared.output, source: 'HIT', tier: 'redis' };
+    const stale = inMemory ?? shared;
+
+    const deadline = AbortSignal.any([cancelled, AbortSignal.timeout(this.config.deadlineMs)]);
+    try {
+      const output = await this.client.shout(text, deadline);
+      // Not awaited by the caller's answer beyond the in-process write; Redis has its own timeout.
+      await this.cache.set(text, output);
+      return { output, source: 'MISS' };
+    } catch (error) {
+      if (cancelled.aborted) throw new ClientGoneError();
+      if (!(error instanceof ShoutcloudError)) throw error;
+      if (stale) return { output: stale.output, source: 'STALE', tier: stale.tier };
+      if (this.config.fallback === 'local') return { output: goToUpper(text), source: 'FALLBACK' };
+      throw error;
+    }
+  }
+
+  private wait(flight: Flight, clientGone: AbortSignal | undefined): Promise<Shouted> {
+    // A waiter that cannot leave keeps the flight alive for good.
+    flight.waiters++;
+    if (!clientGone) return flight.result;
+    if (clientGone.aborted) {
+      flight.waiters--;
+      return Promise.reject(new ClientGoneError());
+    }
+    return new Promise<Shouted>((resolve, reject) => {
+      const leave = () => {
+        if (--flight.waiters === 0) flight.abort.abort();
+        reject(new ClientGoneError());
+      };
+      clientGone.addEventListener('abort', leave, { once: true });
+      flight.result.then(
+        (value) => {
+          clientGone.removeEventListener('abort', leave);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clientGone.removeEventListener('abort', leave);
+          reject(error);
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,39 @@
+// One segmenter for the process: building it costs far more than using it.
+const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+// In ASCII every character is its own grapheme cluster except CR LF, so such text can be
+// reversed by code unit without asking the segmenter.
+// eslint-disable-next-line no-control-regex -- the control range is the point
+const SINGLE_UNIT_GRAPHEMES = /^[\0-\x0c\x0e-\x7f]*$/;
+
+/**
+ * Reverses text by user-perceived characters (extended grapheme clusters, UAX #29), so a letter
+ * keeps its accents, and emoji ZWJ sequences, flags and CR LF stay whole.
+ * @example reverseGraphemes('e\u0301x') === 'xe\u0301'
+ */
+export function reverseGraphemes(text: string): string {
+  if (SINGLE_UNIT_GRAPHEMES.test(text)) {
+    let reversed = '';
+    for (let i = text.length - 1; i >= 0; i--) reversed += text[i];
+    return reversed;
+  }
+  const clusters: string[] = [];
+  for (const { segment } of segmenter.segment(text)) clusters.push(segment);
+  return clusters.reverse().join('');
+}
+
+/** Length in Unicode code points, the unit of `MAX_INPUT_LENGTH`. */
+export function codePointLength(text: string): number {
+  let surrogatePairs = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        surrogatePairs++;
+        i++;
+      }
+    }
+  }
+  return text.length - surrogatePairs;
+}

@@ -1,0 +1,106 @@
+import { applyDecorators, Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import {
+  ApiBadGatewayResponse,
+  ApiBadRequestResponse,
+  ApiConsumes,
+  ApiGatewayTimeoutResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnsupportedMediaTypeResponse,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { ErrorResponseDto } from '../errors/error-response.dto.js';
+import { TransformRequestDto } from './dto/transform-request.dto.js';
+import { TransformResponseDto } from './dto/transform-response.dto.js';
+import { TransformRequestPipe } from './transform-request.pipe.js';
+import { LEGACY_BAD_REQUEST, LEGACY_ROUTES } from './transform.routes.js';
+import { TransformService } from './transform.service.js';
+
+const answerHeaders = {
+  'X-Cache': {
+    description: 'Where the capitals came from: HIT, MISS, STALE, FALLBACK or BYPASS.',
+    schema: { type: 'string', enum: ['HIT', 'MISS', 'STALE', 'FALLBACK', 'BYPASS'] },
+  },
+  'X-Request-Id': { description: 'Your X-Request-Id if short and safe, or a new one.', schema: { type: 'string' } },
+};
+
+const UpstreamResponses = () => applyDecorators(
+  ApiTooManyRequestsResponse({ description: 'Rate limit hit (when configured); see Retry-After.', type: ErrorResponseDto }),
+  ApiBadGatewayResponse({ description: 'Shoutcloud refused the request or answered something unusable.', type: ErrorResponseDto }),
+  ApiServiceUnavailableResponse({
+    description: 'Shoutcloud unreachable or failing after retries, or the circuit is open; see Retry-After.',
+    type: ErrorResponseDto,
+  }),
+  ApiGatewayTimeoutResponse({ description: 'Shoutcloud did not answer within the request deadline.', type: ErrorResponseDto }),
+);
+
+@ApiTags('transform')
+@ApiConsumes('application/json', 'application/x-www-form-urlencoded')
+@Controller()
+export class TransformController {
+  constructor(private readonly transformer: TransformService) {}
+
+  /**
+   * Reverse text and return it in capitals
+   *
+   * Reverses `data` by user-perceived characters (accents stay on their letters, emoji and flags
+   * stay whole), then upper-cases it with Shoutcloud. `""` returns `""` without calling Shoutcloud.
+   */
+  @Post('transform')
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'transform' })
+  @ApiOkResponse({ type: TransformResponseDto, headers: answerHeaders })
+  @ApiBadRequestResponse({ description: 'The body is not parseable, or `data` is missing, not a string, not well-formed Unicode, or too long.', type: ErrorResponseDto })
+  @ApiPayloadTooLargeResponse({ description: 'The body is larger than MAX_BODY_BYTES.', type: ErrorResponseDto })
+  @ApiUnsupportedMediaTypeResponse({ description: 'The body is neither JSON nor a form.', type: ErrorResponseDto })
+  @UpstreamResponses()
+  transform(
+    @Body(TransformRequestPipe) body: TransformRequestDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TransformResponseDto> {
+    return this.answer(body, reply);
+  }
+
+  /**
+   * The old service's routes (deprecated)
+   *
+   * Same behaviour as `POST /transform`, for clients of the old service; any problem with the
+   * body answers 400 with its exact text: "Data was not able to be parsed from request. Please try again."
+   */
+  @Post(LEGACY_ROUTES)
+  @HttpCode(200)
+  @ApiOperation({ deprecated: true, operationId: 'transformLegacy' })
+  @ApiOkResponse({ type: TransformResponseDto, headers: answerHeaders })
+  @ApiBadRequestResponse({
+    description: 'Any problem with the body or its content type.',
+    type: ErrorResponseDto,
+    example: { statusCode: 400, error: LEGACY_BAD_REQUEST },
+  })
+  @ApiPayloadTooLargeResponse({ description: 'The body is larger than MAX_BODY_BYTES.', type: ErrorResponseDto })
+  @UpstreamResponses()
+  legacy(
+    @Body(TransformRequestPipe) body: TransformRequestDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TransformResponseDto> {
+    return this.answer(body, reply);
+  }
+
+  private async answer(body: TransformRequestDto, reply: FastifyReply): Promise<TransformResponseDto> {
+    const result = await this.transformer.transform(body.data, clientGoneSignal(reply));
+    reply.header('x-cache', result.cache);
+    return { data: result.data };
+  }
+}
+
+/** Aborts when the connection closes before the answer is written. */
+function clientGoneSignal(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
