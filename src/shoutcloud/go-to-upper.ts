@@ -30,7 +30,6 @@ function simpleUpper(codePoint: number): number {
  */
 export function goToUpper(text: string): string {
   // Fast path: ASCII needs no table, and toUpperCase agrees with Go there.
-  // eslint-disable-next-line no-control-regex -- all of ASCII, controls included
   if (/^[\0-\x7f]*$/.test(text)) return text.toUpperCase();
   let upper = '';
   for (const char of text.toWellFormed()) upper += String.fromCodePoint(simpleUpper(char.codePointAt(0)!));
