@@ -1,4 +1,6 @@
+import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -7,13 +9,21 @@ import { environment } from './config/environment.js';
 import { setupSwagger } from './docs/swagger.setup.js';
 import { parseFormBody, parseJsonBody } from './http/body-parsers.js';
 import { ApiExceptionFilter } from './errors/api-exception.filter.js';
+import { installRequestLog } from './logging/request-log.hook.js';
+import { installHttpMetrics } from './metrics/http-metrics.hook.js';
+import { MetricsService } from './metrics/metrics.service.js';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** The caller's `X-Request-Id` when short and of safe characters (it ends up in logs), else a new one. */
+/**
+ * The caller's `X-Request-Id` when short and of safe characters (it ends up in logs), else a new
+ * one. Left on the raw request too, where pino-http (nestjs-pino) picks it up.
+ */
 function requestId(request: IncomingMessage): string {
   const given = request.headers['x-request-id'];
-  return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+  const id = typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+  request.id = id;
+  return id;
 }
 
 /** Builds the application with every global piece in place; `main.ts` only listens. */
@@ -24,9 +34,40 @@ export async function createApp(): Promise<NestFastifyApplication> {
     genReqId: requestId,
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true },
+    // The client IP (rate limits) is the address TRUST_PROXY_HOPS proxies back in X-Forwarded-For.
+    trustProxy: (_address: string, hop: number) => hop < env.TRUST_PROXY_HOPS,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
+
+  await app.register(helmet, {
+    // Swagger UI loads its own scripts and styles from /docs; inline styles and data: images are
+    // its only needs beyond 'self'. No upgrade-insecure-requests: the pod is reached over plain
+    // HTTP (TLS ends at the ingress), and upgrading /docs' own requests would break them.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+    // An API answer is never a page to embed or a cross-origin resource to isolate.
+    crossOriginEmbedderPolicy: false,
+  });
+  if (env.CORS_ORIGINS) {
+    app.enableCors({
+      origin: env.CORS_ORIGINS.split(',').map((origin) => origin.trim()),
+      methods: ['GET', 'POST'],
+      exposedHeaders: ['X-Cache', 'X-Request-Id', 'Retry-After'],
+      maxAge: 600,
+    });
+  }
 
   // Fastify parses text/plain by default; this API takes JSON or forms, anything else is a 415.
   fastify.removeContentTypeParser('text/plain');
@@ -45,6 +86,8 @@ export async function createApp(): Promise<NestFastifyApplication> {
     done(null, payload);
   });
 
+  installHttpMetrics(fastify, app.get(MetricsService));
+  installRequestLog(fastify);
   app.useGlobalFilters(new ApiExceptionFilter());
   setupSwagger(app);
   // useProcessExit: exit 0 once drained, instead of re-raising SIGTERM (which exits 143).

@@ -90,6 +90,9 @@ export class Environment {
   /** After that, how long in-flight requests may take to finish (ms). Default 10000. */
   @toInteger @IsInt() @Min(0) @Max(600_000) SHUTDOWN_GRACE_MS = 10_000;
 
+  /** Proxies in front of the pod whose X-Forwarded-For is trusted for the client IP. Default 0. */
+  @toInteger @IsInt() @Min(0) @Max(10) TRUST_PROXY_HOPS = 0;
+
   /** Comma-separated origins allowed by CORS. Unset: CORS off. */
   @IsOptional() @IsString() CORS_ORIGINS?: string = undefined;
 

@@ -32,6 +32,7 @@ interface Flight {
 @Injectable()
 export class ShoutcloudService {
   private readonly flights = new Map<string, Flight>();
+  private readonly answerListeners: Array<(answer: Shouted) => void> = [];
 
   constructor(
     private readonly client: ShoutcloudClient,
@@ -39,11 +40,22 @@ export class ShoutcloudService {
     @Inject(shoutcloudConfig.KEY) private readonly config: ConfigType<typeof shoutcloudConfig>,
   ) {}
 
+  /** Called once per answer given to a caller (for metrics). */
+  onAnswer(listener: (answer: Shouted) => void): void {
+    this.answerListeners.push(listener);
+  }
+
   /**
    * @param clientGone aborts when the caller disconnects; the upstream call is cancelled once
    *   every request waiting for it has gone.
    */
   async upperCase(text: string, clientGone?: AbortSignal): Promise<Shouted> {
+    const answer = await this.answer(text, clientGone);
+    for (const listener of this.answerListeners) listener(answer);
+    return answer;
+  }
+
+  private async answer(text: string, clientGone?: AbortSignal): Promise<Shouted> {
     const cached = await this.cache.getFromMemory(text);
     if (cached?.fresh) return { output: cached.output, source: 'HIT', tier: 'memory' };
 

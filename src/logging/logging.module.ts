@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule, type ConfigType } from '@nestjs/config';
+import { LoggerModule } from 'nestjs-pino';
+import { stdTimeFunctions } from 'pino';
+import { appConfig } from '../config/app.config.js';
+
+/**
+ * JSON lines through pino (nestjs-pino), level from `LOG_LEVEL`; `LOG_FORMAT=pretty` for humans in
+ * development (pino-pretty is a dev dependency). pino-http's own per-request line is off: the one
+ * line per request is written by `request-log.hook.ts`, which knows the route and cache outcome.
+ * Bodies, and so the user's text, are never logged.
+ */
+@Module({
+  imports: [
+    LoggerModule.forRootAsync({
+      imports: [ConfigModule.forFeature(appConfig)],
+      inject: [appConfig.KEY],
+      useFactory: (config: ConfigType<typeof appConfig>) => ({
+        pinoHttp: {
+          level: config.logLevel,
+          autoLogging: false,
+          quietReqLogger: true,
+          customAttributeKeys: { reqId: 'requestId' },
+          // Fastify already chose the id (the caller's, if safe) and left it on the raw request.
+          genReqId: (request) => (request as { id?: string }).id ?? 'unknown',
+          timestamp: stdTimeFunctions.isoTime,
+          formatters: { level: (label: string) => ({ level: label }) },
+          base: { service: 'transform-api' },
+          transport: config.logFormat === 'pretty' ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
+        },
+      }),
+    }),
+  ],
+})
+export class LoggingModule {}

@@ -1,0 +1,32 @@
+import type { FastifyInstance } from 'fastify';
+import { PinoLogger } from 'nestjs-pino';
+
+// Probes and scrapes arrive every few seconds from every kubelet and Prometheus: keep them out
+// of the info stream, still there at debug.
+const QUIET_ROUTES = new Set(['/health', '/health/live', '/metrics']);
+
+/**
+ * One JSON line per answered request: id, method, route template, status, duration and cache
+ * outcome. Never the body or the query string.
+ */
+export function installRequestLog(fastify: FastifyInstance): void {
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const logger = PinoLogger.root;
+    const route = request.routeOptions.url ?? 'unmatched';
+    const level = reply.statusCode >= 500 ? 'error' : QUIET_ROUTES.has(route) ? 'debug' : 'info';
+    if (logger.isLevelEnabled(level)) {
+      logger[level](
+        {
+          requestId: request.id,
+          method: request.method,
+          route,
+          status: reply.statusCode,
+          durationMs: Math.round(reply.elapsedTime * 100) / 100,
+          cache: reply.getHeader('x-cache'),
+        },
+        'request completed',
+      );
+    }
+    done();
+  });
+}

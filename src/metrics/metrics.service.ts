@@ -1,0 +1,102 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { RedisConnection } from '../redis/redis.connection.js';
+import { ShoutcloudClient } from '../shoutcloud/shoutcloud.client.js';
+import { ShoutcloudService } from '../shoutcloud/shoutcloud.service.js';
+
+const BREAKER_STATES = ['closed', 'half-open', 'open'] as const;
+
+/**
+ * Every metric the service exports (SPEC 5a), in one registry. Label values are bounded: route
+ * templates (never raw paths), methods, status codes, and fixed outcome names.
+ */
+@Injectable()
+export class MetricsService implements OnModuleInit {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by route template, method and status.',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time from request to answer, by route template, method and status.',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly httpInFlight = new Gauge({
+    name: 'http_requests_in_flight',
+    help: 'Requests received and not yet answered.',
+    registers: [this.registry],
+  });
+
+  readonly cacheOutcomes = new Counter({
+    name: 'transform_cache_outcomes_total',
+    help: 'Where answers came from: hit, miss (Shoutcloud), stale or fallback, by cache tier (memory, redis, none).',
+    labelNames: ['outcome', 'tier'] as const,
+    registers: [this.registry],
+  });
+
+  readonly upstreamTries = new Counter({
+    name: 'shoutcloud_tries_total',
+    help: 'HTTP tries sent to Shoutcloud, by outcome (success or the failure kind).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly upstreamDuration = new Histogram({
+    name: 'shoutcloud_try_duration_seconds',
+    help: 'Duration of one try against Shoutcloud, by outcome.',
+    labelNames: ['outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly upstreamRetries = new Counter({
+    name: 'shoutcloud_retries_total',
+    help: 'Retries scheduled after a transient Shoutcloud failure.',
+    registers: [this.registry],
+  });
+
+  constructor(
+    private readonly client: ShoutcloudClient,
+    private readonly shoutcloud: ShoutcloudService,
+    private readonly redis: RedisConnection,
+  ) {
+    const { client: breakerSource, redis: redisSource } = this;
+    new Gauge({
+      name: 'shoutcloud_breaker_state',
+      help: 'Circuit breaker around Shoutcloud: 1 for the current state (closed, half-open, open), 0 otherwise.',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const state of BREAKER_STATES) this.set({ state }, breakerSource.breakerState === state ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'redis_connected',
+      help: 'Whether the shared Redis tier is connected (1), down (0); absent when Redis is not configured.',
+      registers: [this.registry],
+      collect() {
+        if (redisSource.enabled) this.set(redisSource.ready ? 1 : 0);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  onModuleInit(): void {
+    this.client.onTry(({ outcome, durationMs }) => {
+      this.upstreamTries.inc({ outcome });
+      this.upstreamDuration.observe({ outcome }, durationMs / 1000);
+    });
+    this.client.onRetry(() => this.upstreamRetries.inc());
+    this.shoutcloud.onAnswer(({ source, tier }) =>
+      this.cacheOutcomes.inc({ outcome: source.toLowerCase(), tier: tier ?? 'none' }),
+    );
+  }
+}

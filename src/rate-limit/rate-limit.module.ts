@@ -1,0 +1,34 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { environment } from '../config/environment.js';
+import { RedisConnection } from '../redis/redis.connection.js';
+import { RedisModule } from '../redis/redis.module.js';
+import { RedisThrottlerStorage } from './redis-throttler.storage.js';
+
+/**
+ * Per-client-IP rate limit, `RATE_LIMIT_PER_MINUTE` requests a minute (SPEC 2.3: 429 with
+ * `Retry-After`), shared through Redis when configured. Unset: no guard is installed at all, so
+ * the hot path pays nothing. Health probes and metrics are exempt (`@SkipThrottle`).
+ */
+@Module({})
+export class RateLimitModule {
+  static forRoot(): DynamicModule {
+    const limit = environment().RATE_LIMIT_PER_MINUTE;
+    if (!limit) return { module: RateLimitModule };
+    return {
+      module: RateLimitModule,
+      imports: [
+        ThrottlerModule.forRootAsync({
+          imports: [RedisModule],
+          inject: [RedisConnection],
+          useFactory: (redis: RedisConnection) => ({
+            throttlers: [{ name: 'default', ttl: 60_000, limit }],
+            storage: redis.enabled ? new RedisThrottlerStorage(redis) : undefined,
+          }),
+        }),
+      ],
+      providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
+    };
+  }
+}
