@@ -49,8 +49,8 @@ export class Environment {
   /** How long the breaker stays open before a half-open probe, in ms. Default 10000. */
   @toInteger @IsInt() @Min(100) @Max(600_000) SHOUTCLOUD_BREAKER_HALF_OPEN_MS = 10_000;
 
-  /** Retries allowed as a share of recent requests, in percent. Default 20. */
-  @toInteger @IsInt() @Min(0) @Max(100) SHOUTCLOUD_RETRY_BUDGET_PERCENT = 20;
+  /** Retries allowed as a share of recent requests, in percent (200 or more: no cap at 2 retries). Default 20. */
+  @toInteger @IsInt() @Min(0) @Max(1000) SHOUTCLOUD_RETRY_BUDGET_PERCENT = 20;
 
   /** All tries of one request together, in ms. Default 3000. */
   @toInteger @IsInt() @Min(1) @Max(120_000) REQUEST_DEADLINE_MS = 3000;

@@ -1,0 +1,278 @@
+import fc from 'fast-check';
+import { startShoutcloudServer, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
+import { startApp, type AppProcess } from './support/app-process.js';
+import { postForm, postJson, send, type RawResponse } from './support/http.js';
+
+const LEGACY_TEXT = 'Data was not able to be parsed from request. Please try again.';
+
+let upstream: ShoutcloudServer;
+let app: AppProcess;
+
+beforeAll(async () => {
+  upstream = await startShoutcloudServer();
+  app = await startApp({ SHOUTCLOUD_URL: upstream.url });
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await upstream?.close();
+});
+
+beforeEach(() => upstream.setFaults());
+
+/** Every error answer: JSON, exact content type, statusCode and a sentence, no stack. */
+function expectApiError(response: RawResponse, status: number) {
+  expect(response.status).toBe(status);
+  expect(response.headers['content-type']).toBe('application/json');
+  const body = response.json<{ statusCode: number; error: string; stack?: unknown }>();
+  expect(body.statusCode).toBe(status);
+  expect(typeof body.error).toBe('string');
+  expect(body.error.length).toBeGreaterThan(10);
+  expect(response.text).not.toMatch(/at .*\.js:\d+|<html/i);
+  return body;
+}
+
+const unique = (label: string) => `${label} ${Math.random().toString(36).slice(2)}`;
+
+describe('POST /transform (SPEC 2.1, 2.2)', () => {
+  it('answers JSON with exactly application/json, MISS then HIT with one upstream call', async () => {
+    const input = unique('hello world');
+    const before = upstream.requests;
+    const first = await postJson(app.url, '/transform', { data: input });
+    expect(first.status).toBe(200);
+    expect(first.headers['content-type']).toBe('application/json');
+    expect(first.headers['x-cache']).toBe('MISS');
+    expect(first.json()).toEqual({ data: [...input].reverse().join('').toUpperCase() });
+
+    const second = await postJson(app.url, '/transform', { data: input });
+    expect(second.headers['x-cache']).toBe('HIT');
+    expect(second.json()).toEqual(first.json());
+    expect(upstream.requests - before).toBe(1);
+  });
+
+  it('takes a form body like the old service', async () => {
+    const response = await postForm(app.url, '/transform', 'data=caf%C3%A9+ol%C3%A9&other=ignored');
+    expect(response.status).toBe(200);
+    expect(response.json()).toEqual({ data: 'ÉLO ÉFAC' });
+  });
+
+  it('accepts a charset parameter on the JSON content type', async () => {
+    const response = await send(app.url, 'POST', '/transform', {
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: '{"data":"abc"}',
+    });
+    expect(response.status).toBe(200);
+    expect(response.json()).toEqual({ data: 'CBA' });
+  });
+
+  it.each([
+    ['combining accent stays on its letter', 'e\u0301x', 'XE\u0301'],
+    ['ZWJ family stays whole', 'a👨‍👩‍👧‍👦b', 'B👨‍👩‍👧‍👦A'],
+    ['flags stay whole and in order', 'x🇫🇷🇩🇪', '🇩🇪🇫🇷X'],
+    ['CJK', '漢字abc', 'CBA字漢'],
+    ['ß stays ß (Shoutcloud upper-cases per code point)', 'straße', 'EßARTS'],
+    ['Greek final sigma', 'λόγος', 'ΣΟΓΌΛ'],
+    ['CR LF stays one character', 'a\r\nb', 'B\r\nA'],
+  ])('%s', async (_name, input, expected) => {
+    const response = await postJson(app.url, '/transform', { data: input });
+    expect(response.status).toBe(200);
+    expect(response.json()).toEqual({ data: expected });
+  });
+
+  it('answers "" with "" without calling Shoutcloud (X-Cache: BYPASS)', async () => {
+    const before = upstream.requests;
+    const response = await postJson(app.url, '/transform', { data: '' });
+    expect(response.status).toBe(200);
+    expect(response.headers['x-cache']).toBe('BYPASS');
+    expect(response.json()).toEqual({ data: '' });
+    expect(upstream.requests).toBe(before);
+  });
+
+  it('accepts exactly MAX_INPUT_LENGTH code points, counted as code points not UTF-16 units', async () => {
+    const response = await postJson(app.url, '/transform', { data: '😀'.repeat(9_999) + unique('').slice(1, 2) });
+    expect(response.status).toBe(200);
+  });
+
+  it('echoes a safe X-Request-Id and replaces an unsafe one', async () => {
+    const echoed = await postJson(app.url, '/transform', { data: 'id' }, { 'x-request-id': 'client-42.a_b:c' });
+    expect(echoed.headers['x-request-id']).toBe('client-42.a_b:c');
+    const replaced = await postJson(app.url, '/transform', { data: 'id' }, { 'x-request-id': 'bad id\twith spaces' });
+    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('sends security headers and no X-Powered-By; CORS is off by default', async () => {
+    const response = await postJson(app.url, '/transform', { data: 'x' }, { origin: 'https://evil.example' });
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['x-powered-by']).toBeUndefined();
+    expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(response.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('old routes POST /, /v1, /v1/ (SPEC 2, 2.3)', () => {
+  it.each(['/', '/v1', '/v1/'])('%s behaves like /transform', async (path) => {
+    const response = await postJson(app.url, path, { data: 'abc' });
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toBe('application/json');
+    expect(response.json()).toEqual({ data: 'CBA' });
+    const form = await postForm(app.url, path, 'data=xyz');
+    expect(form.json()).toEqual({ data: 'ZYX' });
+  });
+
+  const badBodies: Array<[string, Record<string, string>, string | undefined]> = [
+    ['invalid JSON', { 'content-type': 'application/json' }, '{"data":'],
+    ['data missing', { 'content-type': 'application/json' }, '{"text":"x"}'],
+    ['data not a string', { 'content-type': 'application/json' }, '{"data":42}'],
+    ['lone surrogate', { 'content-type': 'application/json' }, '{"data":"\\ud800"}'],
+    ['too long', { 'content-type': 'application/json' }, JSON.stringify({ data: 'a'.repeat(10_001) })],
+    ['unknown content type', { 'content-type': 'text/plain' }, 'data=abc'],
+    ['missing content type', {}, 'data=abc'],
+    ['empty form', { 'content-type': 'application/x-www-form-urlencoded' }, ''],
+  ];
+  it.each(['/', '/v1', '/v1/'].flatMap((path) => badBodies.map(([name, headers, body]) => [path, name, headers, body] as const)))(
+    '%s with %s answers 400 with the old text',
+    async (path, _name, headers, body) => {
+      const response = await send(app.url, 'POST', path, { headers, body });
+      expectApiError(response, 400);
+      expect(response.json()).toEqual({ statusCode: 400, error: LEGACY_TEXT });
+    },
+  );
+
+  it('still answers 413 for an oversized body', async () => {
+    const response = await postJson(app.url, '/v1', { data: 'a'.repeat(200_000) });
+    expectApiError(response, 413);
+  });
+});
+
+describe('errors on /transform (SPEC 2.3)', () => {
+  const json = { 'content-type': 'application/json' };
+  const cases: Array<[string, number, Record<string, string>, string | Buffer | undefined, string?]> = [
+    ['body is not parseable JSON', 400, json, '{"data": "abc"'],
+    ['body is JSON but not an object', 400, json, '"abc"'],
+    ['body is an empty JSON document', 400, json, ''],
+    ['data missing', 400, json, '{}', 'data is required'],
+    ['data is a number', 400, json, '{"data": 1}', 'data must be a string'],
+    ['data is null', 400, json, '{"data": null}', 'data must be a string'],
+    ['data is an array', 400, json, '{"data": ["a"]}', 'data must be a string'],
+    ['data is an object', 400, json, '{"data": {"a": 1}}', 'data must be a string'],
+    ['data has a lone high surrogate', 400, json, '{"data": "a\\ud83d"}', 'well-formed'],
+    ['data has a lone low surrogate', 400, json, '{"data": "\\ude00b"}', 'well-formed'],
+    ['body is not valid UTF-8', 400, json, Buffer.from([0x7b, 0x22, 0x64, 0x61, 0x74, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d])],
+    ['data is one code point too long', 400, json, JSON.stringify({ data: '😀'.repeat(10_001) }), 'at most 10000'],
+    ['form field repeated', 400, { 'content-type': 'application/x-www-form-urlencoded' }, 'data=a&data=b', 'data must be a string'],
+    ['form escape is not UTF-8', 400, { 'content-type': 'application/x-www-form-urlencoded' }, 'data=%ED%A0%80'],
+    ['content type is text/plain', 415, { 'content-type': 'text/plain' }, 'data=abc'],
+    ['content type is XML', 415, { 'content-type': 'application/xml' }, '<data>abc</data>'],
+    ['content type is missing', 415, {}, '{"data":"abc"}'],
+    ['body over MAX_BODY_BYTES', 413, json, JSON.stringify({ data: 'a'.repeat(140_000) })],
+  ];
+
+  // Every row padded to five columns: jest reads a missing last argument as a `done` callback.
+  it.each(cases.map(([name, status, headers, body, detail]) => [name, status, headers, body, detail ?? ''] as const))('%s → %i', async (_name, status, headers, body, detail) => {
+    const before = upstream.requests;
+    const response = await send(app.url, 'POST', '/transform', { headers, body });
+    const error = expectApiError(response, status);
+    if (detail) expect(JSON.stringify(error)).toContain(detail);
+    expect(upstream.requests).toBe(before);
+  });
+
+  it('the longest input in its most verbose encoding fits in the body cap', async () => {
+    const escaped = `{"data":"${'\\ud83d\\ude00'.repeat(10_000)}"}`;
+    expect(escaped.length).toBeLessThanOrEqual(131_072);
+    const response = await send(app.url, 'POST', '/transform', { headers: { 'content-type': 'application/json' }, body: escaped });
+    expect(response.status).toBe(200);
+  });
+
+  it('unknown route → 404, known route with another method → 405 with Allow', async () => {
+    expectApiError(await send(app.url, 'GET', '/nope'), 404);
+    expectApiError(await send(app.url, 'POST', '/transform/extra'), 404);
+    const wrongMethod = await send(app.url, 'GET', '/transform');
+    expectApiError(wrongMethod, 405);
+    expect(wrongMethod.headers.allow).toBe('POST');
+    expectApiError(await send(app.url, 'DELETE', '/health'), 405);
+  });
+
+  it('never answers 5xx or non-JSON to arbitrary bodies, many at once, and keeps serving', async () => {
+    const contentTypes = fc.constantFrom(
+      'application/json',
+      'application/x-www-form-urlencoded',
+      'text/plain',
+      'application/json; charset=latin1',
+      'multipart/form-data; boundary=x',
+      '',
+    );
+    const bodies = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 200 }),
+      fc.json().map((text) => text),
+      fc.jsonValue().map((value) => JSON.stringify({ data: value })),
+      fc.string({ unit: 'binary', maxLength: 50 }).map((text) => `data=${encodeURIComponent(text.toWellFormed())}`),
+      fc.uint8Array({ maxLength: 100 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(contentTypes, bodies), { minLength: 20, maxLength: 40 }), async (requests) => {
+        const answers = await Promise.all(
+          requests.map(([contentType, body]) =>
+            send(app.url, 'POST', '/transform', { headers: contentType ? { 'content-type': contentType } : {}, body }),
+          ),
+        );
+        for (const answer of answers) {
+          expect(answer.status).toBeLessThan(500);
+          expect(answer.headers['content-type']).toBe('application/json');
+          const parsed = answer.json<{ statusCode?: number; data?: string }>();
+          if (answer.status === 200) expect(typeof parsed.data).toBe('string');
+          else expect(parsed.statusCode).toBe(answer.status);
+        }
+      }),
+      { numRuns: 15 },
+    );
+    const after = await postJson(app.url, '/transform', { data: 'still here' });
+    expect(after.status).toBe(200);
+  });
+});
+
+describe('health and docs', () => {
+  it('GET /health is ready and shows Shoutcloud and Redis as information', async () => {
+    const response = await send(app.url, 'GET', '/health');
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toBe('application/json');
+    const body = response.json<{ status: string; details: Record<string, { status: string; breaker?: string }> }>();
+    expect(body.status).toBe('ok');
+    expect(body.details.shoutcloud).toMatchObject({ status: 'up', breaker: 'closed' });
+    expect(body.details.redis).toMatchObject({ status: 'up', configured: false });
+  });
+
+  it('GET /health/live answers without touching Shoutcloud', async () => {
+    const before = upstream.requests;
+    const response = await send(app.url, 'GET', '/health/live');
+    expect(response.status).toBe(200);
+    expect(response.json()).toMatchObject({ status: 'ok' });
+    expect(upstream.requests).toBe(before);
+  });
+
+  it('GET /docs-json documents every route, the old ones deprecated, with the DTO schemas', async () => {
+    const response = await send(app.url, 'GET', '/docs-json');
+    expect(response.status).toBe(200);
+    const document = response.json<{
+      info: { version: string };
+      paths: Record<string, Record<string, { deprecated?: boolean; responses: Record<string, unknown> }>>;
+      components: { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }> };
+    }>();
+    expect(Object.keys(document.paths).sort()).toEqual(['/', '/health', '/health/live', '/transform', '/v1', '/v1/']);
+    expect(document.paths['/transform'].post.deprecated).toBeFalsy();
+    for (const legacy of ['/', '/v1', '/v1/']) expect(document.paths[legacy].post.deprecated).toBe(true);
+    expect(Object.keys(document.paths['/transform'].post.responses).sort()).toEqual(
+      ['200', '400', '413', '415', '429', '502', '503', '504'],
+    );
+    expect(document.components.schemas.TransformRequestDto.properties).toHaveProperty('data');
+    expect(document.components.schemas.TransformRequestDto.required).toEqual(['data']);
+    expect(document.components.schemas.ErrorResponseDto.properties).toHaveProperty('statusCode');
+    expect(document.info.version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('GET /docs serves the Swagger UI page', async () => {
+    const response = await send(app.url, 'GET', '/docs');
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toContain('text/html');
+    expect(response.text).toContain('swagger-ui');
+  });
+});
