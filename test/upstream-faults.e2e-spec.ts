@@ -1,0 +1,264 @@
+import { startShoutcloudServer, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
+import { startApp, type AppProcess } from './support/app-process.js';
+import { postJson } from './support/http.js';
+
+const unique = (label: string) => `${label}-${Math.random().toString(36).slice(2)}`;
+
+/** Fast tries so fault tests stay quick; the breaker out of the way unless a test wants it. */
+const FAST = {
+  SHOUTCLOUD_TIMEOUT_MS: '200',
+  REQUEST_DEADLINE_MS: '1500',
+  SHOUTCLOUD_BREAKER_THRESHOLD: '1000',
+};
+
+describe('retries, timeouts and bad replies (SPEC 5.1, 2.3)', () => {
+  let upstream: ShoutcloudServer;
+  let app: AppProcess;
+
+  beforeAll(async () => {
+    upstream = await startShoutcloudServer();
+    app = await startApp({ SHOUTCLOUD_URL: upstream.url, ...FAST, SHOUTCLOUD_RETRY_BUDGET_PERCENT: '1000' });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await upstream?.close();
+  });
+  beforeEach(() => upstream.reset());
+
+  it('2 transient 503s then success: one 200, three upstream calls', async () => {
+    upstream.setFaults({ status: 503, times: 2 });
+    const response = await postJson(app.url, '/transform', { data: unique('retry') });
+    expect(response.status).toBe(200);
+    expect(response.headers['x-cache']).toBe('MISS');
+    expect(upstream.requests).toBe(3);
+  });
+
+  it('a 429 is retried', async () => {
+    upstream.setFaults({ status: 429, times: 1 });
+    expect((await postJson(app.url, '/transform', { data: unique('429') })).status).toBe(200);
+    expect(upstream.requests).toBe(2);
+  });
+
+  it('a reset connection is retried', async () => {
+    upstream.setFaults({ reset: true, times: 1 });
+    expect((await postJson(app.url, '/transform', { data: unique('reset') })).status).toBe(200);
+    expect(upstream.requests).toBe(2);
+  });
+
+  it('a per-try timeout is retried', async () => {
+    upstream.setFaults({ hang: true, times: 1 });
+    expect((await postJson(app.url, '/transform', { data: unique('slow') })).status).toBe(200);
+    expect(upstream.requests).toBe(2);
+  });
+
+  it('retries spent on 5xx → 503 with Retry-After, three tries', async () => {
+    upstream.setFaults({ status: 500 });
+    const response = await postJson(app.url, '/transform', { data: unique('down') });
+    expect(response.status).toBe(503);
+    expect(response.headers['content-type']).toBe('application/json');
+    expect(Number(response.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(upstream.requests).toBe(3);
+  });
+
+  it('a 400 from upstream is not retried → 502', async () => {
+    upstream.setFaults({ status: 400 });
+    const response = await postJson(app.url, '/transform', { data: unique('rejected') });
+    expect(response.status).toBe(502);
+    expect(upstream.requests).toBe(1);
+  });
+
+  it.each(['not-json', 'html', 'no-output'] as const)('an unusable 200 (%s) → 502, not retried, not cached', async (body) => {
+    const input = unique(body);
+    upstream.setFaults({ body, times: 1 });
+    const bad = await postJson(app.url, '/transform', { data: input });
+    expect(bad.status).toBe(502);
+    expect(bad.json()).toMatchObject({ statusCode: 502 });
+    expect(upstream.requests).toBe(1);
+    const good = await postJson(app.url, '/transform', { data: input });
+    expect(good.status).toBe(200);
+    expect(good.headers['x-cache']).toBe('MISS');
+    expect(upstream.requests).toBe(2);
+  });
+
+  it('an upstream that hangs on every try → 503 once the retries are spent (timeouts are transient)', async () => {
+    upstream.setFaults({ hang: true });
+    const response = await postJson(app.url, '/transform', { data: unique('hang') });
+    expect(response.status).toBe(503);
+    expect(upstream.requests).toBe(3);
+  });
+
+  it('40 concurrent requests for one new input make exactly one upstream call', async () => {
+    upstream.setFaults({ latencyMs: 150 });
+    const input = unique('herd');
+    const answers = await Promise.all(Array.from({ length: 40 }, () => postJson(app.url, '/transform', { data: input })));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(40).fill(200));
+    expect(new Set(answers.map((answer) => answer.text)).size).toBe(1);
+    expect(upstream.requests).toBe(1);
+  });
+
+  it('concurrent requests share a failure too: one flight, every waiter gets its 503', async () => {
+    upstream.setFaults({ latencyMs: 100, status: 500 });
+    const input = unique('herd-fail');
+    const answers = await Promise.all(Array.from({ length: 10 }, () => postJson(app.url, '/transform', { data: input })));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(503));
+    expect(upstream.requests).toBe(3);
+  });
+});
+
+describe('circuit breaker (SPEC 5.2)', () => {
+  let upstream: ShoutcloudServer;
+  let app: AppProcess;
+
+  beforeAll(async () => {
+    upstream = await startShoutcloudServer();
+    app = await startApp({
+      SHOUTCLOUD_URL: upstream.url,
+      SHOUTCLOUD_TIMEOUT_MS: '200',
+      SHOUTCLOUD_BREAKER_THRESHOLD: '5',
+      SHOUTCLOUD_BREAKER_HALF_OPEN_MS: '1000',
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await upstream?.close();
+  });
+
+  it('opens after 5 failed tries, fails fast without calling upstream, and closes after recovery', async () => {
+    upstream.setFaults({ status: 503 });
+    // 3 tries per request: the 5th failed try opens the breaker during the second request.
+    for (let i = 0; i < 2; i++) await postJson(app.url, '/transform', { data: unique('outage') });
+    const callsWhenOpen = upstream.requests;
+    expect(callsWhenOpen).toBe(5);
+
+    const fastFailures = await Promise.all(Array.from({ length: 20 }, () => postJson(app.url, '/transform', { data: unique('open') })));
+    for (const failure of fastFailures) {
+      expect(failure.status).toBe(503);
+      expect(Number(failure.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    }
+    expect(upstream.requests).toBe(callsWhenOpen);
+    const health = (await fetch(`${app.url}/health`).then((r) => r.json())) as { details: { shoutcloud: { breaker: string } } };
+    expect(health.details.shoutcloud.breaker).toBe('open');
+
+    upstream.setFaults();
+    let recovered = 0;
+    for (let attempt = 0; attempt < 60 && recovered !== 200; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      recovered = (await postJson(app.url, '/transform', { data: unique('probe') })).status;
+    }
+    expect(recovered).toBe(200);
+    const closed = (await fetch(`${app.url}/health`).then((r) => r.json())) as { details: { shoutcloud: { breaker: string } } };
+    expect(closed.details.shoutcloud.breaker).toBe('closed');
+  });
+});
+
+describe('an outage with and without the breaker and the retry budget (SPEC 5.1, 5.2)', () => {
+  const REQUESTS = 60;
+
+  /** Sends REQUESTS distinct requests, ten at a time, during a total outage; returns upstream calls. */
+  async function upstreamCallsDuringOutage(env: Record<string, string>): Promise<number> {
+    const upstream = await startShoutcloudServer();
+    const app = await startApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_TIMEOUT_MS: '200', ...env });
+    try {
+      upstream.setFaults({ status: 503 });
+      for (let batch = 0; batch < REQUESTS / 10; batch++) {
+        const answers = await Promise.all(Array.from({ length: 10 }, () => postJson(app.url, '/transform', { data: unique('outage') })));
+        for (const answer of answers) expect(answer.status).toBe(503);
+      }
+      return upstream.requests;
+    } finally {
+      await app.stop();
+      await upstream.close();
+    }
+  }
+
+  it('each guard cuts the load sent to a failing Shoutcloud', async () => {
+    const unguarded = await upstreamCallsDuringOutage({ SHOUTCLOUD_BREAKER_THRESHOLD: '1000', SHOUTCLOUD_RETRY_BUDGET_PERCENT: '1000' });
+    const budgetOnly = await upstreamCallsDuringOutage({ SHOUTCLOUD_BREAKER_THRESHOLD: '1000' });
+    const breakerAndBudget = await upstreamCallsDuringOutage({});
+    process.stdout.write(
+      `outage of ${REQUESTS} requests → upstream calls: unguarded ${unguarded}, retry budget ${budgetOnly}, breaker + budget ${breakerAndBudget}\n`,
+    );
+    expect(unguarded).toBe(REQUESTS * 3);
+    // 20% of requests plus a floor of 10 retries per window.
+    expect(budgetOnly).toBeLessThanOrEqual(REQUESTS + Math.ceil(REQUESTS * 0.2) + 10);
+    expect(budgetOnly).toBeGreaterThanOrEqual(REQUESTS);
+    // The breaker opens after 5 failed tries; in-flight tries of the first batch may add a few.
+    expect(breakerAndBudget).toBeLessThanOrEqual(5 + 10 * 3);
+    expect(breakerAndBudget).toBeLessThan(budgetOnly);
+  }, 120_000);
+});
+
+describe('stale answers and the local fallback (SPEC 5.3, 5.4)', () => {
+  let upstream: ShoutcloudServer;
+  beforeAll(async () => {
+    upstream = await startShoutcloudServer();
+  });
+  afterAll(() => upstream?.close());
+  beforeEach(() => upstream.reset());
+
+  it('serves an expired entry as STALE while Shoutcloud fails, and refreshes it once it is back', async () => {
+    const app = await startApp({ SHOUTCLOUD_URL: upstream.url, ...FAST, CACHE_TTL_SECONDS: '1', CACHE_STALE_SECONDS: '600' });
+    try {
+      const input = unique('stale');
+      const fresh = await postJson(app.url, '/transform', { data: input });
+      expect(fresh.headers['x-cache']).toBe('MISS');
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      upstream.setFaults({ status: 503 });
+      const stale = await postJson(app.url, '/transform', { data: input });
+      expect(stale.status).toBe(200);
+      expect(stale.headers['x-cache']).toBe('STALE');
+      expect(stale.text).toBe(fresh.text);
+      upstream.setFaults();
+      const refreshed = await postJson(app.url, '/transform', { data: input });
+      expect(refreshed.headers['x-cache']).toBe('MISS');
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('with SHOUTCLOUD_FALLBACK=local, upper-cases like Shoutcloud would, marks it FALLBACK and never caches it', async () => {
+    const app = await startApp({ SHOUTCLOUD_URL: upstream.url, ...FAST, SHOUTCLOUD_FALLBACK: 'local' });
+    try {
+      upstream.setFaults({ status: 503 });
+      const input = unique('straße');
+      const fallback = await postJson(app.url, '/transform', { data: input });
+      expect(fallback.status).toBe(200);
+      expect(fallback.headers['x-cache']).toBe('FALLBACK');
+      expect(fallback.json<{ data: string }>().data).toBe([...input].reverse().join('').replace(/[a-z]/g, (c) => c.toUpperCase()));
+      expect(fallback.json<{ data: string }>().data).toContain('ß');
+
+      upstream.setFaults({ body: 'no-output' });
+      expect((await postJson(app.url, '/transform', { data: unique('unusable') })).headers['x-cache']).toBe('FALLBACK');
+
+      upstream.setFaults();
+      const real = await postJson(app.url, '/transform', { data: input });
+      expect(real.headers['x-cache']).toBe('MISS');
+      expect(real.text).toBe(fallback.text);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('an upstream that hangs → 504 when the request deadline runs out before the tries do', async () => {
+    const app = await startApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_TIMEOUT_MS: '1000', REQUEST_DEADLINE_MS: '400' });
+    try {
+      upstream.setFaults({ hang: true });
+      const response = await postJson(app.url, '/transform', { data: unique('hang') });
+      expect(response.status).toBe(504);
+      expect(response.json()).toMatchObject({ statusCode: 504 });
+      expect(upstream.requests).toBe(1);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('with the fallback off (the default), the requirement holds: no Shoutcloud, no capitals', async () => {
+    const app = await startApp({ SHOUTCLOUD_URL: upstream.url, ...FAST });
+    try {
+      upstream.setFaults({ status: 503 });
+      expect((await postJson(app.url, '/transform', { data: unique('strict') })).status).toBe(503);
+    } finally {
+      await app.stop();
+    }
+  });
+});
