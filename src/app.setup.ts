@@ -9,6 +9,7 @@ import { environment } from './config/environment.js';
 import { setupSwagger } from './docs/swagger.setup.js';
 import { parseFormBody, parseJsonBody } from './http/body-parsers.js';
 import { ApiExceptionFilter } from './errors/api-exception.filter.js';
+import { ShutdownGrace } from './health/shutdown-grace.js';
 import { installRequestLog } from './logging/request-log.hook.js';
 import { installHttpMetrics } from './metrics/http-metrics.hook.js';
 import { MetricsService } from './metrics/metrics.service.js';
@@ -79,10 +80,12 @@ export async function createApp(): Promise<NestFastifyApplication> {
     reply.header('x-request-id', request.id);
     done();
   });
-  // RFC 8259 defines no charset parameter for JSON, and the old clients compare the header to
-  // exactly `application/json`.
+  const shutdown = app.get(ShutdownGrace);
   fastify.addHook('onSend', (_request, reply, payload, done) => {
+    // RFC 8259 defines no charset parameter for JSON, and the old clients compare the header to
+    // exactly `application/json`.
     if (reply.getHeader('content-type') === 'application/json; charset=utf-8') reply.header('content-type', 'application/json');
+    if (shutdown.draining) reply.header('connection', 'close');
     done(null, payload);
   });
 

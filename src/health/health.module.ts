@@ -25,5 +25,6 @@ import { ShutdownGrace } from './shutdown-grace.js';
   ],
   controllers: [HealthController],
   providers: [ShutdownGrace],
+  exports: [ShutdownGrace],
 })
 export class HealthModule {}

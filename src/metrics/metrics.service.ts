@@ -80,10 +80,13 @@ export class MetricsService implements OnModuleInit {
     });
     new Gauge({
       name: 'redis_connected',
-      help: 'Whether the shared Redis tier is connected (1), down (0); absent when Redis is not configured.',
+      help: 'Whether the shared Redis tier is connected (1) or down (0); no sample when Redis is not configured.',
+      // Labelled so that, with no Redis configured, the family has no sample at all instead of
+      // prom-client's default 0, which would read as "Redis down" and page someone.
+      labelNames: ['tier'] as const,
       registers: [this.registry],
       collect() {
-        if (redisSource.enabled) this.set(redisSource.ready ? 1 : 0);
+        if (redisSource.enabled) this.set({ tier: 'shared' }, redisSource.ready ? 1 : 0);
       },
     });
     collectDefaultMetrics({ register: this.registry });

@@ -23,7 +23,9 @@ export class RateLimitModule {
           imports: [RedisModule],
           inject: [RedisConnection],
           useFactory: (redis: RedisConnection) => ({
+            // One budget per client across every route (the default keys by handler too).
             throttlers: [{ name: 'default', ttl: 60_000, limit }],
+            generateKey: (_context, tracker, name) => `${name}:${tracker}`,
             storage: redis.enabled ? new RedisThrottlerStorage(redis) : undefined,
           }),
         }),

@@ -28,15 +28,32 @@ const answerHeaders = {
   'X-Request-Id': { description: 'Your X-Request-Id if short and safe, or a new one.', schema: { type: 'string' } },
 };
 
-const UpstreamResponses = () => applyDecorators(
-  ApiTooManyRequestsResponse({ description: 'Rate limit hit (when configured); see Retry-After.', type: ErrorResponseDto }),
-  ApiBadGatewayResponse({ description: 'Shoutcloud refused the request or answered something unusable.', type: ErrorResponseDto }),
-  ApiServiceUnavailableResponse({
-    description: 'Shoutcloud unreachable or failing after retries, or the circuit is open; see Retry-After.',
-    type: ErrorResponseDto,
-  }),
-  ApiGatewayTimeoutResponse({ description: 'Shoutcloud did not answer within the request deadline.', type: ErrorResponseDto }),
-);
+/** An error answer documented with its own example, so /docs shows what each status looks like. */
+const error = (statusCode: number, error: string) => ({ type: ErrorResponseDto, example: { statusCode, error } });
+
+const UpstreamResponses = () =>
+  applyDecorators(
+    ApiTooManyRequestsResponse({
+      description: 'Rate limit hit (when configured); see Retry-After.',
+      ...error(429, 'Too many requests from this address; slow down and try again shortly.'),
+    }),
+    ApiBadGatewayResponse({
+      description: 'Shoutcloud refused the request or answered something unusable.',
+      ...error(502, 'Shoutcloud answered something that is not a usable reply.'),
+    }),
+    ApiServiceUnavailableResponse({
+      description: 'Shoutcloud unreachable or failing after retries, or the circuit is open; see Retry-After.',
+      ...error(503, 'Shoutcloud is unreachable or failing; try again shortly.'),
+    }),
+    ApiGatewayTimeoutResponse({
+      description: 'Shoutcloud did not answer within the request deadline.',
+      ...error(504, 'Shoutcloud did not answer within the 3000 ms deadline.'),
+    }),
+    ApiPayloadTooLargeResponse({
+      description: 'The body is larger than MAX_BODY_BYTES.',
+      ...error(413, 'The request body is larger than this API accepts.'),
+    }),
+  );
 
 @ApiTags('transform')
 @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
@@ -54,9 +71,15 @@ export class TransformController {
   @HttpCode(200)
   @ApiOperation({ operationId: 'transform' })
   @ApiOkResponse({ type: TransformResponseDto, headers: answerHeaders })
-  @ApiBadRequestResponse({ description: 'The body is not parseable, or `data` is missing, not a string, not well-formed Unicode, or too long.', type: ErrorResponseDto })
-  @ApiPayloadTooLargeResponse({ description: 'The body is larger than MAX_BODY_BYTES.', type: ErrorResponseDto })
-  @ApiUnsupportedMediaTypeResponse({ description: 'The body is neither JSON nor a form.', type: ErrorResponseDto })
+  @ApiBadRequestResponse({
+    description: 'The body is not parseable, or `data` is missing, not a string, not well-formed Unicode, or too long.',
+    type: ErrorResponseDto,
+    example: { statusCode: 400, error: 'The request body is not valid.', details: ['data must be a string'] },
+  })
+  @ApiUnsupportedMediaTypeResponse({
+    description: 'The body is neither JSON nor a form.',
+    ...error(415, 'Send the body as application/json or application/x-www-form-urlencoded.'),
+  })
   @UpstreamResponses()
   transform(
     @Body(TransformRequestPipe) body: TransformRequestDto,
@@ -80,7 +103,6 @@ export class TransformController {
     type: ErrorResponseDto,
     example: { statusCode: 400, error: LEGACY_BAD_REQUEST },
   })
-  @ApiPayloadTooLargeResponse({ description: 'The body is larger than MAX_BODY_BYTES.', type: ErrorResponseDto })
   @UpstreamResponses()
   legacy(
     @Body(TransformRequestPipe) body: TransformRequestDto,

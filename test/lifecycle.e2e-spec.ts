@@ -1,0 +1,97 @@
+import { startShoutcloudServer, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
+import { runAppExpectingExit, startApp } from './support/app-process.js';
+import { postJson, send } from './support/http.js';
+
+describe('graceful shutdown (SPEC 5.6)', () => {
+  let upstream: ShoutcloudServer;
+  beforeAll(async () => {
+    upstream = await startShoutcloudServer();
+  });
+  afterAll(() => upstream?.close());
+
+  it('SIGTERM with 30 slow requests in flight: readiness turns 503, all 30 get 200, exit code 0', async () => {
+    const app = await startApp({ SHOUTCLOUD_URL: upstream.url, SHUTDOWN_DELAY_MS: '300', SHUTDOWN_GRACE_MS: '5000' });
+    upstream.setFaults({ latencyMs: 800 });
+    const inFlight = Array.from({ length: 30 }, (_, i) => postJson(app.url, '/transform', { data: `slow ${i}` }));
+    // Wait until every request has reached the upstream: they are all in flight.
+    for (let attempt = 0; attempt < 100 && upstream.requests < 30; attempt++) await new Promise((r) => setTimeout(r, 20));
+    expect(upstream.requests).toBe(30);
+
+    const exited = app.stop('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Within SHUTDOWN_DELAY_MS the listener is still open: readiness says 503, liveness still 200.
+    const readiness = await send(app.url, 'GET', '/health');
+    expect(readiness.status).toBe(503);
+    expect(readiness.headers['content-type']).toBe('application/json');
+    expect((await send(app.url, 'GET', '/health/live')).status).toBe(200);
+
+    const answers = await Promise.all(inFlight);
+    expect(answers.map((answer) => answer.status)).toEqual(Array(30).fill(200));
+    const code = await exited;
+    expect(code).toBe(0);
+    upstream.setFaults();
+  });
+
+  it('exits 0 on SIGTERM when idle', async () => {
+    const app = await startApp({ SHOUTCLOUD_URL: upstream.url });
+    expect(await app.stop('SIGTERM')).toBe(0);
+  });
+});
+
+describe('configuration validated at start-up (SPEC 4)', () => {
+  it('a bad value stops start-up with one line per bad variable and a non-zero exit', async () => {
+    const { code, output } = await runAppExpectingExit({
+      PORT: 'eighty',
+      SHOUTCLOUD_URL: 'not a url',
+      SHOUTCLOUD_TIMEOUT_MS: '1e3',
+      SHOUTCLOUD_FALLBACK: 'sometimes',
+      LOG_LEVEL: 'loud',
+      MAX_INPUT_LENGTH: '10',
+    });
+    expect(code).toBe(1);
+    const problems = output.split('\n').filter((line) => /^ {2}[A-Z_]+=/.test(line));
+    expect(problems.map((line) => line.trim().split('=')[0]).sort()).toEqual(
+      ['LOG_LEVEL', 'PORT', 'SHOUTCLOUD_FALLBACK', 'SHOUTCLOUD_TIMEOUT_MS', 'SHOUTCLOUD_URL'].sort(),
+    );
+    expect(output).not.toMatch(/at .*\.js:\d+/);
+  });
+
+  it('blank values fall back to the defaults', async () => {
+    const app = await startApp({ SHOUTCLOUD_URL: upstream.url, CACHE_TTL_SECONDS: '', REDIS_URL: '' });
+    try {
+      expect((await send(app.url, 'GET', '/health')).status).toBe(200);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  let upstream: ShoutcloudServer;
+  beforeAll(async () => {
+    upstream = await startShoutcloudServer();
+  });
+  afterAll(() => upstream?.close());
+});
+
+describe('rate limit per client IP (SPEC 2.3)', () => {
+  it('is off by default and answers 429 JSON with Retry-After once RATE_LIMIT_PER_MINUTE is spent; probes are exempt', async () => {
+    const upstream = await startShoutcloudServer();
+    const app = await startApp({ SHOUTCLOUD_URL: upstream.url, RATE_LIMIT_PER_MINUTE: '3' });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await postJson(app.url, '/transform', { data: 'x' })).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const limited = await postJson(app.url, '/v1', { data: 'x' });
+      expect(limited.status).toBe(429);
+      expect(limited.headers['content-type']).toBe('application/json');
+      expect(limited.json()).toMatchObject({ statusCode: 429 });
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      for (let i = 0; i < 5; i++) {
+        expect((await send(app.url, 'GET', '/health')).status).toBe(200);
+        expect((await send(app.url, 'GET', '/metrics')).status).toBe(200);
+      }
+    } finally {
+      await app.stop();
+      await upstream.close();
+    }
+  });
+});
