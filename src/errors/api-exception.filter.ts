@@ -7,7 +7,6 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClientGoneError, ShoutcloudError, ShoutcloudUnavailableError } from '../shoutcloud/shoutcloud.errors.js';
 import { isLegacyRoute, LEGACY_BAD_REQUEST } from '../transform/transform.routes.js';
@@ -70,9 +69,6 @@ export class ApiExceptionFilter implements ExceptionFilter {
         exception instanceof ShoutcloudUnavailableError ? { 'retry-after': String(exception.retryAfterSeconds) } : {};
       return { status: exception.status, sentence: exception.message, headers };
     }
-    if (exception instanceof ThrottlerException) {
-      return { status: 429, sentence: 'Too many requests from this address; slow down and try again shortly.' };
-    }
     if (exception instanceof HttpException && exception.getStatus() === 404) return this.notFound(request);
     if (exception instanceof HttpException) {
       return { status: exception.getStatus(), sentence: sentenceFor(exception.getStatus()) };
@@ -116,6 +112,8 @@ const SENTENCES: Record<number, string> = {
   400: 'The request body could not be parsed.',
   413: 'The request body is larger than this API accepts.',
   415: 'Send the body as application/json or application/x-www-form-urlencoded.',
+  // ThrottlerGuard's exception; its Retry-After header is already on the reply.
+  429: 'Too many requests from this address; slow down and try again shortly.',
 };
 
 function sentenceFor(status: number): string {

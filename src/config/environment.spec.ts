@@ -1,0 +1,60 @@
+import { EnvironmentError, validateEnvironment } from './environment.js';
+
+describe('validateEnvironment', () => {
+  it('applies the SPEC defaults to an empty environment', () => {
+    const env = validateEnvironment({});
+    expect(env).toMatchObject({
+      PORT: 3000,
+      HOST: '0.0.0.0',
+      SHOUTCLOUD_URL: 'http://api.shoutcloud.io',
+      SHOUTCLOUD_TIMEOUT_MS: 1000,
+      SHOUTCLOUD_RETRIES: 2,
+      CACHE_TTL_SECONDS: 86_400,
+      CACHE_STALE_SECONDS: 604_800,
+      MAX_INPUT_LENGTH: 10_000,
+      MAX_BODY_BYTES: 131_072,
+      SHUTDOWN_DELAY_MS: 0,
+      SHUTDOWN_GRACE_MS: 10_000,
+      REQUEST_DEADLINE_MS: 3000,
+      SHOUTCLOUD_FALLBACK: 'off',
+      LOG_LEVEL: 'info',
+    });
+    expect(env.REDIS_URL).toBeUndefined();
+    expect(env.RATE_LIMIT_PER_MINUTE).toBeUndefined();
+    expect(env.CORS_ORIGINS).toBeUndefined();
+  });
+
+  it('converts and keeps valid values; blank means default', () => {
+    const env = validateEnvironment({ PORT: '8080', REDIS_URL: 'redis://redis:6379/0', RATE_LIMIT_PER_MINUTE: '600', SHOUTCLOUD_FALLBACK: 'local', LOG_LEVEL: '' });
+    expect(env).toMatchObject({ PORT: 8080, REDIS_URL: 'redis://redis:6379/0', RATE_LIMIT_PER_MINUTE: 600, SHOUTCLOUD_FALLBACK: 'local', LOG_LEVEL: 'info' });
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '1e3'],
+    ['SHOUTCLOUD_URL', 'api.shoutcloud.io'],
+    ['SHOUTCLOUD_URL', 'ftp://example.com'],
+    ['SHOUTCLOUD_RETRIES', '-1'],
+    ['SHOUTCLOUD_TIMEOUT_MS', '1.5'],
+    ['REDIS_URL', 'http://redis'],
+    ['SHOUTCLOUD_FALLBACK', 'yes'],
+    ['LOG_LEVEL', 'verbose'],
+    ['RATE_LIMIT_PER_MINUTE', '0'],
+  ])('refuses %s=%s with a line naming the variable', (name, value) => {
+    try {
+      validateEnvironment({ [name]: value });
+      throw new Error('expected a refusal');
+    } catch (error) {
+      expect(error).toBeInstanceOf(EnvironmentError);
+      expect((error as EnvironmentError).problems).toHaveLength(1);
+      expect((error as EnvironmentError).problems[0]).toMatch(new RegExp(`^${name}=`));
+    }
+  });
+
+  it('reports every bad variable at once', () => {
+    expect(() => validateEnvironment({ PORT: 'x', LOG_LEVEL: 'y', MAX_BODY_BYTES: 'z' })).toThrow(
+      expect.objectContaining({ problems: expect.arrayContaining([expect.stringMatching(/^PORT=/), expect.stringMatching(/^LOG_LEVEL=/), expect.stringMatching(/^MAX_BODY_BYTES=/)]) }),
+    );
+  });
+});

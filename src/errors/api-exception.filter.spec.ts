@@ -1,0 +1,117 @@
+import { jest } from '@jest/globals';
+import { BadRequestException, HttpException, NotFoundException, ServiceUnavailableException, type ArgumentsHost } from '@nestjs/common';
+import {
+  ClientGoneError,
+  ShoutcloudBadReplyError,
+  ShoutcloudTimeoutError,
+  ShoutcloudUnavailableError,
+} from '../shoutcloud/shoutcloud.errors.js';
+import { ApiError } from './api-error.js';
+import { ApiExceptionFilter } from './api-exception.filter.js';
+
+/** A Fastify request/reply pair reduced to what the filter touches. */
+function hostFor(routeUrl: string | undefined, method = 'POST', url = routeUrl ?? '/x') {
+  const reply = {
+    sent: false,
+    raw: { destroyed: false },
+    statusCode: 0,
+    headersSent: {} as Record<string, string>,
+    body: undefined as string | undefined,
+    code(status: number) {
+      this.statusCode = status;
+      return this;
+    },
+    headers(headers: Record<string, string>) {
+      Object.assign(this.headersSent, headers);
+      return this;
+    },
+    header(name: string, value: string) {
+      this.headersSent[name] = value;
+      return this;
+    },
+    send(body: string) {
+      this.body = body;
+      return this;
+    },
+  };
+  const request = { routeOptions: { url: routeUrl }, method, url, server: { hasRoute: ({ method: m }: { method: string }) => routeUrl === '/transform' && m === 'POST' } };
+  const host = { switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }) } as unknown as ArgumentsHost;
+  return { host, reply };
+}
+
+describe('ApiExceptionFilter', () => {
+  const filter = new ApiExceptionFilter();
+
+  it.each<[string, unknown, number, Record<string, string>?]>([
+    ['Shoutcloud unavailable → 503 with Retry-After', new ShoutcloudUnavailableError('Shoutcloud is down.', 7), 503, { 'retry-after': '7' }],
+    ['Shoutcloud deadline → 504', new ShoutcloudTimeoutError(3000), 504],
+    ['Shoutcloud bad reply → 502', new ShoutcloudBadReplyError('Shoutcloud answered nonsense.'), 502],
+    ['rate limited → 429', new HttpException('ThrottlerException: Too Many Requests', 429), 429],
+    ['validation error → 400', new ApiError(400, 'The request body is not valid.', ['data must be a string']), 400],
+    ['a Nest 400 → 400', new BadRequestException(), 400],
+    ['a Fastify body-limit error → 413', Object.assign(new Error('too large'), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' }), 413],
+    ['a Fastify media-type error → 415', Object.assign(new Error('nope'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' }), 415],
+    ['an unknown error → 500 without its message', new Error('secret internals at /app/x.js:1'), 500],
+  ])('%s', (_name, exception, status, headers = {}) => {
+    const { host, reply } = hostFor('/transform');
+    filter.catch(exception, host);
+    expect(reply.statusCode).toBe(status);
+    expect(reply.headersSent['content-type']).toBe('application/json');
+    expect(reply.headersSent).toMatchObject(headers);
+    const body = JSON.parse(reply.body!) as { statusCode: number; error: string };
+    expect(body.statusCode).toBe(status);
+    expect(body.error).not.toContain('secret');
+  });
+
+  it('keeps validation details', () => {
+    const { host, reply } = hostFor('/transform');
+    filter.catch(new ApiError(400, 'The request body is not valid.', ['data is required']), host);
+    expect(JSON.parse(reply.body!)).toEqual({ statusCode: 400, error: 'The request body is not valid.', details: ['data is required'] });
+  });
+
+  it.each(['/', '/v1', '/v1/'])('on the old route %s, body problems answer the old sentence; 413 and 5xx keep theirs', (route) => {
+    const legacy = 'Data was not able to be parsed from request. Please try again.';
+    for (const [exception, status, sentence] of [
+      [new ApiError(400, 'The request body is not valid.', ['data must be a string']), 400, legacy],
+      [Object.assign(new Error('x'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' }), 400, legacy],
+      [Object.assign(new Error('x'), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' }), 413, undefined],
+      [new ShoutcloudUnavailableError('Shoutcloud is down.', 1), 503, 'Shoutcloud is down.'],
+    ] as const) {
+      const { host, reply } = hostFor(route);
+      filter.catch(exception, host);
+      expect(reply.statusCode).toBe(status);
+      const body = JSON.parse(reply.body!) as { error: string; details?: unknown };
+      if (sentence) expect(body.error).toBe(sentence);
+      else expect(body.error).not.toBe(legacy);
+      expect(body.details).toBeUndefined();
+    }
+  });
+
+  it('answers 405 with Allow when the path exists for another method, else 404', () => {
+    const known = hostFor(undefined, 'GET', '/transform');
+    (known.host.switchToHttp().getRequest() as { server: unknown }).server = { hasRoute: ({ method }: { method: string }) => method === 'POST' };
+    filter.catch(new NotFoundException(), known.host);
+    expect(known.reply.statusCode).toBe(405);
+    expect(known.reply.headersSent.allow).toBe('POST');
+
+    const unknown = hostFor(undefined, 'GET', '/nothing');
+    (unknown.host.switchToHttp().getRequest() as { server: unknown }).server = { hasRoute: () => false };
+    filter.catch(new NotFoundException(), unknown.host);
+    expect(unknown.reply.statusCode).toBe(404);
+  });
+
+  it("passes Terminus' failed health check body through as a 503", () => {
+    const { host, reply } = hostFor('/health', 'GET');
+    const result = { status: 'shutting_down', info: {}, error: {}, details: {} };
+    filter.catch(new ServiceUnavailableException(result), host);
+    expect(reply.statusCode).toBe(503);
+    expect(JSON.parse(reply.body!)).toEqual(result);
+  });
+
+  it('sends nothing to a client that has gone', () => {
+    const { host, reply } = hostFor('/transform');
+    const send = jest.spyOn(reply, 'send');
+    filter.catch(new ClientGoneError(), host);
+    expect(send).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,121 @@
+import { jest } from '@jest/globals';
+import type { HttpService } from '@nestjs/axios';
+import { Test } from '@nestjs/testing';
+import { AxiosError, type AxiosResponse } from 'axios';
+import { ShoutcloudClient } from './shoutcloud.client.js';
+import { shoutcloudConfig } from './shoutcloud.config.js';
+import { ShoutcloudBadReplyError, ShoutcloudTimeoutError, ShoutcloudUnavailableError } from './shoutcloud.errors.js';
+
+type Reply = { status: number; data: string } | Error;
+const ok = (output: string) => ({ status: 200, data: JSON.stringify({ INPUT: output.toLowerCase(), OUTPUT: output }) });
+
+const config = {
+  url: 'http://shoutcloud.test',
+  timeoutMs: 1000,
+  retries: 2,
+  retryBudgetPercent: 1000,
+  breakerThreshold: 5,
+  breakerHalfOpenMs: 10_000,
+  deadlineMs: 3000,
+  fallback: 'off',
+  cacheTtlMs: 1000,
+  cacheStaleMs: 1000,
+  cacheMaxBytes: 1024 * 1024,
+  cacheMaxEntries: 100,
+} as const;
+
+/** The client with a scripted HTTP layer: decisions only, no network (e2e tests cover that). */
+async function clientAnswering(replies: Reply[], overrides: Partial<typeof config> = {}) {
+  const post = jest.fn(async (): Promise<AxiosResponse<string>> => {
+    const reply = replies.shift() ?? ok('DEFAULT');
+    if (reply instanceof Error) throw reply;
+    return { ...reply, headers: {}, statusText: '', config: {} as never };
+  });
+  const module = await Test.createTestingModule({
+    providers: [
+      ShoutcloudClient,
+      { provide: shoutcloudConfig.KEY, useValue: { ...config, ...overrides } },
+      { provide: (await import('@nestjs/axios')).HttpService, useValue: { axiosRef: { post, defaults: {} } } as unknown as HttpService },
+    ],
+  }).compile();
+  return { client: module.get(ShoutcloudClient), post };
+}
+
+/** Runs `shout` to completion while fake timers drive the backoff delays, in small steps. */
+async function settle<T>(promise: Promise<T>): Promise<T | unknown> {
+  let done = false;
+  const outcome = promise.then(
+    (value) => value,
+    (error: unknown) => error,
+  ).finally(() => (done = true));
+  while (!done) await jest.advanceTimersByTimeAsync(10);
+  return outcome;
+}
+
+describe('ShoutcloudClient retry decisions', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it.each<[string, Reply[], number, string | (new (...args: never[]) => Error)]>([
+    ['succeeds at once', [ok('ABC')], 1, 'ABC'],
+    ['retries two 503s, then succeeds', [{ status: 503, data: '' }, { status: 503, data: '' }, ok('ABC')], 3, 'ABC'],
+    ['retries a 429', [{ status: 429, data: '' }, ok('ABC')], 2, 'ABC'],
+    ['retries a connection reset', [new AxiosError('socket hang up', 'ECONNRESET'), ok('ABC')], 2, 'ABC'],
+    ['gives up after 1 + 2 tries of 5xx → 503', Array(5).fill({ status: 500, data: '' }), 3, ShoutcloudUnavailableError],
+    ['does not retry a 400 → 502', [{ status: 400, data: 'Bad Request' }], 1, ShoutcloudBadReplyError],
+    ['does not retry a 404 → 502', [{ status: 404, data: '' }], 1, ShoutcloudBadReplyError],
+    ['does not retry a body that is not JSON → 502', [{ status: 200, data: '<html>' }], 1, ShoutcloudBadReplyError],
+    ['does not retry JSON without OUTPUT → 502', [{ status: 200, data: '{"INPUT":"x"}' }], 1, ShoutcloudBadReplyError],
+    ['does not retry a non-string OUTPUT → 502', [{ status: 200, data: '{"OUTPUT":42}' }], 1, ShoutcloudBadReplyError],
+    ['does not retry a redirect → 502', [{ status: 301, data: '' }], 1, ShoutcloudBadReplyError],
+  ])('%s', async (_name, replies, expectedTries, expected) => {
+    const { client, post } = await clientAnswering(replies);
+    const result = await settle(client.shout('abc', new AbortController().signal));
+    if (typeof expected === 'string') expect(result).toBe(expected);
+    else expect(result).toBeInstanceOf(expected);
+    expect(post).toHaveBeenCalledTimes(expectedTries);
+  });
+
+  it('sends exactly Content-Type: application/json with {"INPUT": text}', async () => {
+    const { client, post } = await clientAnswering([ok('X')]);
+    await settle(client.shout('x', new AbortController().signal));
+    const [url, body, options] = post.mock.calls[0] as unknown as [string, string, { headers: Record<string, string> }];
+    expect(url).toBe('http://shoutcloud.test/V1/SHOUT');
+    expect(JSON.parse(body)).toEqual({ INPUT: 'x' });
+    expect(options.headers['Content-Type']).toBe('application/json');
+  });
+
+  it('opens the breaker after 5 consecutive failed tries and then fails fast with Retry-After', async () => {
+    const { client, post } = await clientAnswering(Array(10).fill({ status: 503, data: '' }), { retries: 0 });
+    for (let i = 0; i < 5; i++) await settle(client.shout(`x${i}`, new AbortController().signal));
+    expect(client.breakerState).toBe('open');
+    const error = await settle(client.shout('y', new AbortController().signal));
+    expect(error).toBeInstanceOf(ShoutcloudUnavailableError);
+    expect((error as ShoutcloudUnavailableError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(post).toHaveBeenCalledTimes(5);
+  });
+
+  it('4xx replies do not count towards the breaker', async () => {
+    const { client } = await clientAnswering(Array(10).fill({ status: 400, data: '' }), { retries: 0 });
+    for (let i = 0; i < 8; i++) await settle(client.shout(`x${i}`, new AbortController().signal));
+    expect(client.breakerState).toBe('closed');
+  });
+
+  it('an aborted deadline becomes a 504 error', async () => {
+    const { client } = await clientAnswering([{ status: 503, data: '' }]);
+    const deadline = new AbortController();
+    const pending = client.shout('x', deadline.signal);
+    deadline.abort();
+    expect(await settle(pending)).toBeInstanceOf(ShoutcloudTimeoutError);
+  });
+
+  it('stops retrying when the retry budget is spent', async () => {
+    const { client, post } = await clientAnswering(Array(100).fill({ status: 503, data: '' }), {
+      retryBudgetPercent: 0,
+      breakerThreshold: 1000,
+    });
+    // A floor of 10 retries per window, then none: 20 requests make 20 first tries + 10 retries.
+    for (let i = 0; i < 20; i++) await settle(client.shout(`x${i}`, new AbortController().signal));
+    expect(post).toHaveBeenCalledTimes(30);
+  });
+});
