@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
 import type { HttpService } from '@nestjs/axios';
+import type { ConfigType } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import { AxiosError, type AxiosResponse } from 'axios';
 import { ShoutcloudClient } from './shoutcloud.client.js';
@@ -9,7 +10,7 @@ import { ShoutcloudBadReplyError, ShoutcloudTimeoutError, ShoutcloudUnavailableE
 type Reply = { status: number; data: string } | Error;
 const ok = (output: string) => ({ status: 200, data: JSON.stringify({ INPUT: output.toLowerCase(), OUTPUT: output }) });
 
-const config = {
+const config: ConfigType<typeof shoutcloudConfig> = {
   url: 'http://shoutcloud.test',
   timeoutMs: 1000,
   retries: 2,
@@ -22,7 +23,7 @@ const config = {
   cacheStaleMs: 1000,
   cacheMaxBytes: 1024 * 1024,
   cacheMaxEntries: 100,
-} as const;
+};
 
 /** The client with a scripted HTTP layer: decisions only, no network (e2e tests cover that). */
 async function clientAnswering(replies: Reply[], overrides: Partial<typeof config> = {}) {
