@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { environment, EnvironmentError } from './config/environment.js';
 
 try {
@@ -11,5 +12,6 @@ try {
 
 const { createApp } = await import('./app.setup.js');
 const app = await createApp();
-const { PORT, HOST } = environment();
+const { PORT, HOST, SHOUTCLOUD_URL } = environment();
 await app.listen({ port: PORT, host: HOST });
+new Logger('Main').log(`transform-api listening on ${HOST}:${PORT}, Shoutcloud at ${SHOUTCLOUD_URL}`);
