@@ -4,6 +4,11 @@ import { postJson } from './support/http.js';
 
 const unique = (label: string) => `${label}-${Math.random().toString(36).slice(2)}`;
 
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let attempt = 0; attempt < 200 && !condition(); attempt++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(condition()).toBe(true);
+}
+
 /** Fast tries so fault tests stay quick; the breaker out of the way unless a test wants it. */
 const FAST = {
   SHOUTCLOUD_TIMEOUT_MS: '200',
@@ -103,6 +108,61 @@ describe('retries, timeouts and bad replies (SPEC 5.1, 2.3)', () => {
     expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(503));
     expect(upstream.requests).toBe(3);
   });
+});
+
+describe('cancellation (SPEC 5.1)', () => {
+  let upstream: ShoutcloudServer;
+  let slowApp: AppProcess;
+  beforeAll(async () => {
+    upstream = await startShoutcloudServer();
+    slowApp = await startApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_TIMEOUT_MS: '5000', REQUEST_DEADLINE_MS: '8000' });
+  });
+  afterAll(async () => {
+    await slowApp?.stop();
+    await upstream?.close();
+  });
+
+  it('a client that disconnects cancels the upstream call, unless another request still waits for it', async () => {
+    upstream.setFaults({ latencyMs: 1000 });
+    const app = slowApp;
+    const leaving = new AbortController();
+    const gone = fetch(`${app.url}/transform`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ data: unique('leaving') }),
+      signal: leaving.signal,
+    }).catch((error: Error) => error.name);
+    await waitFor(() => upstream.requests === 1);
+    leaving.abort();
+    expect(await gone).toBe('AbortError');
+    await waitFor(() => upstream.cancelled === 1);
+    expect(upstream.requests).toBe(1);
+
+    // Two callers for one input: the first leaving does not cancel the second one's answer.
+    const shared = unique('shared');
+    const first = new AbortController();
+    const firstGone = fetch(`${app.url}/transform`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ data: shared }),
+      signal: first.signal,
+    }).catch((error: Error) => error.name);
+    await waitFor(() => upstream.requests === 2);
+    const second = postJson(app.url, '/transform', { data: shared });
+    // Both requests in the app (the scrape itself is the third) before the first one leaves.
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const metrics = await fetch(`${app.url}/metrics`).then((response) => response.text());
+      if (/^http_requests_in_flight 3$/m.test(metrics)) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    first.abort();
+    await firstGone;
+    expect((await second).status).toBe(200);
+    expect(upstream.requests).toBe(2);
+    expect(upstream.cancelled).toBe(1);
+  });
+
 });
 
 describe('circuit breaker (SPEC 5.2)', () => {

@@ -32,6 +32,8 @@ export interface ShoutcloudServer {
   readonly url: string;
   /** `POST /V1/SHOUT` requests received, whatever they were answered. */
   readonly requests: number;
+  /** Requests whose client closed the connection before the answer was written. */
+  readonly cancelled: number;
   /** Replaces the fault queue; no argument clears it. */
   setFaults(...faults: ShoutcloudFault[]): void;
   /** Clears faults and counters. */
@@ -53,6 +55,7 @@ const HOSTING_ERROR_PAGE =
 export async function startShoutcloudServer(options: ShoutcloudServerOptions = {}): Promise<ShoutcloudServer> {
   let faults: ShoutcloudFault[] = [];
   let requests = 0;
+  let cancelled = 0;
   const sockets = new Set<Socket>();
 
   const nextFault = (): ShoutcloudFault | undefined => {
@@ -63,6 +66,9 @@ export async function startShoutcloudServer(options: ShoutcloudServerOptions = {
 
   const shout = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     requests++;
+    res.on('close', () => {
+      if (!res.writableFinished) cancelled++;
+    });
     const body = await readBody(req);
     const fault = nextFault();
     if (fault?.latencyMs) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
@@ -90,7 +96,7 @@ export async function startShoutcloudServer(options: ShoutcloudServerOptions = {
 
   const controlPlane = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const route = `${req.method} ${req.url}`;
-    if (route === 'GET /__control/stats') return send(res, 200, 'application/json', JSON.stringify({ requests }));
+    if (route === 'GET /__control/stats') return send(res, 200, 'application/json', JSON.stringify({ requests, cancelled }));
     if (route === 'POST /__control/reset') {
       resetState();
       return send(res, 200, 'application/json', JSON.stringify({ requests }));
@@ -110,6 +116,7 @@ export async function startShoutcloudServer(options: ShoutcloudServerOptions = {
   const resetState = () => {
     faults = [];
     requests = 0;
+    cancelled = 0;
   };
 
   const server: Server = createServer((req, res) => {
@@ -135,6 +142,9 @@ export async function startShoutcloudServer(options: ShoutcloudServerOptions = {
     url: `http://${host}:${port}`,
     get requests() {
       return requests;
+    },
+    get cancelled() {
+      return cancelled;
     },
     setFaults: (...next) => {
       faults = next.map((fault) => ({ ...fault }));

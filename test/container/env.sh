@@ -6,6 +6,6 @@ RUN_DIR="${TRANSFORM_API_RUN_DIR:-/run/transform-api-ci}"
 STORAGE_OPTS=(--root "$CACHE_DIR/containers/storage" --runroot "$RUN_DIR/containers" --storage-driver vfs)
 
 bh() { buildah "${STORAGE_OPTS[@]}" "$@"; }
-pm() { podman "${STORAGE_OPTS[@]}" --cgroup-manager cgroupfs --events-backend file "$@"; }
+pm() { podman "${STORAGE_OPTS[@]}" --log-level error --cgroup-manager cgroupfs --events-backend file "$@"; }
 log() { printf '[container-test] %s\n' "$*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
