@@ -112,41 +112,44 @@ describe('retries, timeouts and bad replies (SPEC 5.1, 2.3)', () => {
 
 describe('cancellation (SPEC 5.1)', () => {
   let upstream: ShoutcloudServer;
-  let slowApp: AppProcess;
+  let app: AppProcess;
   beforeAll(async () => {
     upstream = await startShoutcloudServer();
-    slowApp = await startApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_TIMEOUT_MS: '5000', REQUEST_DEADLINE_MS: '8000' });
+    app = await startApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_TIMEOUT_MS: '5000', REQUEST_DEADLINE_MS: '8000' });
   });
   afterAll(async () => {
-    await slowApp?.stop();
+    await app?.stop();
     await upstream?.close();
   });
 
-  it('a client that disconnects cancels the upstream call, unless another request still waits for it', async () => {
-    upstream.setFaults({ latencyMs: 1000 });
-    const app = slowApp;
-    const leaving = new AbortController();
-    const gone = fetch(`${app.url}/transform`, {
+  /** A request its client will walk away from; `leave()` resolves once the client gave up. */
+  function requestToLeave(data: string) {
+    const controller = new AbortController();
+    const settled = fetch(`${app.url}/transform`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ data: unique('leaving') }),
-      signal: leaving.signal,
+      body: JSON.stringify({ data }),
+      signal: controller.signal,
     }).catch((error: Error) => error.name);
+    return {
+      leave: () => {
+        controller.abort();
+        return settled;
+      },
+    };
+  }
+
+  it('a client that disconnects cancels the upstream call, unless another request still waits for it', async () => {
+    upstream.setFaults({ latencyMs: 1000 });
+    const alone = requestToLeave(unique('leaving'));
     await waitFor(() => upstream.requests === 1);
-    leaving.abort();
-    expect(await gone).toBe('AbortError');
+    expect(await alone.leave()).toBe('AbortError');
     await waitFor(() => upstream.cancelled === 1);
     expect(upstream.requests).toBe(1);
 
     // Two callers for one input: the first leaving does not cancel the second one's answer.
     const shared = unique('shared');
-    const first = new AbortController();
-    const firstGone = fetch(`${app.url}/transform`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ data: shared }),
-      signal: first.signal,
-    }).catch((error: Error) => error.name);
+    const first = requestToLeave(shared);
     await waitFor(() => upstream.requests === 2);
     const second = postJson(app.url, '/transform', { data: shared });
     // Both requests in the app (the scrape itself is the third) before the first one leaves.
@@ -156,13 +159,11 @@ describe('cancellation (SPEC 5.1)', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
-    first.abort();
-    await firstGone;
+    await first.leave();
     expect((await second).status).toBe(200);
     expect(upstream.requests).toBe(2);
     expect(upstream.cancelled).toBe(1);
   });
-
 });
 
 describe('circuit breaker (SPEC 5.2)', () => {
