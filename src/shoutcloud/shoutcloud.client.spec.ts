@@ -102,6 +102,25 @@ describe('ShoutcloudClient retry decisions', () => {
     expect(client.breakerState).toBe('closed');
   });
 
+  it('callers giving up mid-try do not count towards the breaker; per-try timeouts do', async () => {
+    const hanging = jest.fn(
+      (_url: string, _body: string, options: { signal: AbortSignal }) =>
+        new Promise<never>((_resolve, reject) => options.signal.addEventListener('abort', () => reject(new AxiosError('canceled', 'ERR_CANCELED')))),
+    );
+    const { client } = await clientAnswering([], { retries: 0 });
+    (client as unknown as { http: { axiosRef: { post: unknown } } }).http.axiosRef.post = hanging;
+    for (let i = 0; i < 8; i++) {
+      const caller = new AbortController();
+      const pending = client.shout(`gone${i}`, caller.signal);
+      await jest.advanceTimersByTimeAsync(10);
+      caller.abort();
+      expect(await settle(pending)).toBeInstanceOf(ShoutcloudTimeoutError);
+    }
+    expect(client.breakerState).toBe('closed');
+    for (let i = 0; i < 5; i++) expect(await settle(client.shout(`slow${i}`, new AbortController().signal))).toBeInstanceOf(ShoutcloudUnavailableError);
+    expect(client.breakerState).toBe('open');
+  });
+
   it('an aborted deadline becomes a 504 error', async () => {
     const { client } = await clientAnswering([{ status: 503, data: '' }]);
     const deadline = new AbortController();

@@ -30,6 +30,16 @@ import {
   type UpstreamFailureKind,
 } from './shoutcloud.errors.js';
 
+/**
+ * A try cut short because the caller's deadline ran out or every waiting client left. It says
+ * nothing about Shoutcloud, so neither the breaker nor the retry policy handles it.
+ */
+class CallerAbortedError extends Error {
+  constructor() {
+    super('The caller stopped waiting');
+  }
+}
+
 /** Thrown inside the policy when a retry would overdraw the budget; carries the last failure. */
 class RetryBudgetExhaustedError extends Error {
   constructor(readonly lastFailure: unknown) {
@@ -47,7 +57,8 @@ const countsAgainstUpstream = (error: unknown) =>
 
 /** What the client reports for each try, for metrics and logs. */
 export interface UpstreamTryEvent {
-  outcome: 'success' | UpstreamFailureKind;
+  /** `cancelled`: the caller stopped waiting; not a failure of Shoutcloud. */
+  outcome: 'success' | 'cancelled' | UpstreamFailureKind;
   durationMs: number;
 }
 
@@ -83,7 +94,9 @@ export class ShoutcloudClient implements OnApplicationShutdown {
       halfOpenAfter: config.breakerHalfOpenMs,
       breaker: new ConsecutiveBreaker(config.breakerThreshold),
     });
-    const perTryTimeout = timeout(config.timeoutMs, TimeoutStrategy.Aggressive);
+    // Cooperative: the try itself sees its signal abort and says why (its own timeout, or the
+    // caller giving up), instead of the policy calling both a timeout.
+    const perTryTimeout = timeout(config.timeoutMs, TimeoutStrategy.Cooperative);
     this.policy = wrap(retryPolicy, this.breaker, perTryTimeout);
 
     retryPolicy.onRetry(() => this.retryListeners.forEach((listener) => listener()));
@@ -133,7 +146,7 @@ export class ShoutcloudClient implements OnApplicationShutdown {
       return await this.policy.execute(async ({ signal, attempt }) => {
         if (attempt > 0 && !this.budget.tryWithdraw()) throw new RetryBudgetExhaustedError(lastFailure);
         try {
-          return await this.tryOnce(text, signal);
+          return await this.tryOnce(text, signal, deadline);
         } catch (error) {
           lastFailure = error;
           throw error;
@@ -144,15 +157,15 @@ export class ShoutcloudClient implements OnApplicationShutdown {
     }
   }
 
-  private async tryOnce(text: string, signal: AbortSignal): Promise<string> {
+  private async tryOnce(text: string, signal: AbortSignal, deadline: AbortSignal): Promise<string> {
     const started = performance.now();
     let outcome: UpstreamTryEvent['outcome'] = 'success';
     try {
-      const response = await this.post(text, signal);
+      const response = await this.post(text, signal, deadline);
       return parseReply(response);
     } catch (error) {
       if (error instanceof UpstreamTryError) outcome = error.kind;
-      else if (signal.aborted) outcome = 'timeout';
+      else if (error instanceof CallerAbortedError) outcome = 'cancelled';
       throw error;
     } finally {
       this.lastOutcome = outcome;
@@ -161,7 +174,7 @@ export class ShoutcloudClient implements OnApplicationShutdown {
     }
   }
 
-  private async post(text: string, signal: AbortSignal): Promise<AxiosResponse<string>> {
+  private async post(text: string, signal: AbortSignal, deadline: AbortSignal): Promise<AxiosResponse<string>> {
     try {
       return await this.http.axiosRef.post<string>(this.endpoint, JSON.stringify({ INPUT: text }), {
         // The reference server answers 400 to anything but this exact header value.
@@ -176,7 +189,8 @@ export class ShoutcloudClient implements OnApplicationShutdown {
         maxContentLength: 1024 * 1024,
       });
     } catch (error) {
-      if (signal.aborted) throw error;
+      if (deadline.aborted) throw new CallerAbortedError();
+      if (signal.aborted) throw new UpstreamTryError('timeout', `Shoutcloud did not answer within ${this.config.timeoutMs} ms`);
       const code = error instanceof AxiosError ? (error.code ?? 'unknown') : 'unknown';
       throw new UpstreamTryError('connection', `Shoutcloud connection failed (${code})`);
     }
