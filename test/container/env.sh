@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared settings of the container test, sourced by its scripts.
 # Everything it keeps between runs lives under CACHE_DIR: the Debian rootfs tarball and the
 # containers storage (stand-in base image, build layers).

@@ -56,7 +56,7 @@ tar -C "$work/node" -xzf "$node_tgz"
 install -m 0755 "$work/node/package/bin/node" "$work/rootfs/usr/local/bin/node"
 
 # npm as the official image has it, in /usr/local/lib/node_modules.
-npm_tgz=$(ls "$CACHE_DIR"/downloads/npm-11.*.tgz 2>/dev/null | sort -V | tail -1 || true)
+npm_tgz=$(find "$CACHE_DIR/downloads" -maxdepth 1 -name 'npm-11.*.tgz' | sort -V | tail -1)
 [ -n "$npm_tgz" ] || npm_tgz="$CACHE_DIR/downloads/$(npm pack --silent 'npm@11' --pack-destination "$CACHE_DIR/downloads" | tail -1)"
 mkdir -p "$work/rootfs/usr/local/lib/node_modules/npm"
 tar -C "$work/rootfs/usr/local/lib/node_modules/npm" --strip-components=1 -xzf "$npm_tgz"
