@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -8,6 +7,7 @@ import { AppModule } from './app.module.js';
 import { environment } from './config/environment.js';
 import { setupSwagger } from './docs/swagger.setup.js';
 import { parseFormBody, parseJsonBody } from './http/body-parsers.js';
+import { securityHeaders } from './http/security-headers.js';
 import { ApiExceptionFilter } from './errors/api-exception.filter.js';
 import { ShutdownGrace } from './health/shutdown-grace.js';
 import { installRequestLog } from './logging/request-log.hook.js';
@@ -42,25 +42,6 @@ export async function createApp(): Promise<NestFastifyApplication> {
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
 
-  await app.register(helmet, {
-    // Swagger UI loads its own scripts and styles from /docs; inline styles and data: images are
-    // its only needs beyond 'self'. No upgrade-insecure-requests: the pod is reached over plain
-    // HTTP (TLS ends at the ingress), and upgrading /docs' own requests would break them.
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        frameAncestors: ["'none'"],
-        upgradeInsecureRequests: null,
-      },
-    },
-    // An API answer is never a page to embed or a cross-origin resource to isolate.
-    crossOriginEmbedderPolicy: false,
-  });
   if (env.CORS_ORIGINS) {
     app.enableCors({
       origin: env.CORS_ORIGINS.split(',').map((origin) => origin.trim()),
@@ -76,7 +57,9 @@ export async function createApp(): Promise<NestFastifyApplication> {
   app.useBodyParser('application/json', { bodyLimit }, (_request, body, done) => done(null, parseJsonBody(body)));
   app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit }, (_request, body, done) => done(null, parseFormBody(body)));
 
+  const headers = securityHeaders();
   fastify.addHook('onRequest', (request, reply, done) => {
+    reply.headers(headers);
     reply.header('x-request-id', request.id);
     done();
   });

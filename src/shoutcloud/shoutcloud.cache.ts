@@ -56,7 +56,7 @@ export function createMemoryTier(config: ConfigType<typeof shoutcloudConfig>): K
 export function createSharedTier(client: RedisClientType): Keyv<CachedShout> {
   const tier = new Keyv<CachedShout>({
     store: new KeyvRedis(client, { throwOnConnectError: false }),
-    namespace: 'transform-api:shout:v1',
+    namespace: 'transform-api:shout:v2',
     throwOnErrors: true,
   });
   // Keyv re-emits store errors; the Redis connection already reports outages once.
@@ -133,7 +133,8 @@ export class ShoutcloudCache {
   }
 }
 
-// Hashed so keys stay short and the user's text is not readable in Redis.
+// Hashed so keys stay short and the user's text is not readable in Redis. v2: keyed by the
+// caller's input (v1 keyed by the reversed text).
 function sharedKey(text: string): string {
   return createHash('sha256').update(text).digest('base64url');
 }

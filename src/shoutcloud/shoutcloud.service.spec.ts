@@ -35,17 +35,20 @@ describe('ShoutcloudService', () => {
   it('serves a fresh entry without calling Shoutcloud', async () => {
     const memory = new Map([['abc', { output: 'ABC', fresh: true, tier: 'memory' as const }]]);
     const { service, shout } = await serviceWith({ shout: async () => 'never', memory });
-    expect(await service.upperCase('abc')).toEqual({ output: 'ABC', source: 'HIT', tier: 'memory' });
+    expect(await service.upperCase('abc', () => 'abc')).toEqual({ output: 'ABC', source: 'HIT', tier: 'memory' });
     expect(shout).not.toHaveBeenCalled();
   });
 
   it('makes one upstream call for concurrent misses of one input, and caches it', async () => {
     const { service, shout } = await serviceWith({ shout: (text) => later(text.toUpperCase()) });
-    const answers = await Promise.all(Array.from({ length: 40 }, () => service.upperCase('herd')));
+    const prepare = jest.fn(() => 'herd');
+    const answers = await Promise.all(Array.from({ length: 40 }, () => service.upperCase('herd', prepare)));
     expect(new Set(answers.map((answer) => answer.output))).toEqual(new Set(['HERD']));
     expect(answers.every((answer) => answer.source === 'MISS')).toBe(true);
     expect(shout).toHaveBeenCalledTimes(1);
-    expect((await service.upperCase('herd')).source).toBe('HIT');
+    expect((await service.upperCase('herd', prepare)).source).toBe('HIT');
+    // The text to send is prepared once per miss, never on a hit.
+    expect(prepare).toHaveBeenCalledTimes(1);
   });
 
   it('serves a stale entry when Shoutcloud fails, before any fallback', async () => {
@@ -55,21 +58,21 @@ describe('ShoutcloudService', () => {
       memory,
       fallback: 'local',
     });
-    expect(await service.upperCase('old')).toEqual({ output: 'OLD', source: 'STALE', tier: 'memory' });
+    expect(await service.upperCase('old', () => 'old')).toEqual({ output: 'OLD', source: 'STALE', tier: 'memory' });
   });
 
   it('falls back to local upper-casing only when asked to, and does not cache it', async () => {
     const failing = async () => Promise.reject(new ShoutcloudUnavailableError('down', 1));
     const off = await serviceWith({ shout: failing });
-    await expect(off.service.upperCase('straße')).rejects.toBeInstanceOf(ShoutcloudUnavailableError);
+    await expect(off.service.upperCase('straße', () => 'straße')).rejects.toBeInstanceOf(ShoutcloudUnavailableError);
     const local = await serviceWith({ shout: failing, fallback: 'local' });
-    expect(await local.service.upperCase('straße')).toEqual({ output: 'STRAßE', source: 'FALLBACK' });
+    expect(await local.service.upperCase('straße', () => 'straße')).toEqual({ output: 'STRAßE', source: 'FALLBACK' });
     expect(local.memory.size).toBe(0);
   });
 
   it('rethrows errors that are not Shoutcloud failures', async () => {
     const { service } = await serviceWith({ shout: async () => Promise.reject(new TypeError('bug')), fallback: 'local' });
-    await expect(service.upperCase('x')).rejects.toBeInstanceOf(TypeError);
+    await expect(service.upperCase('x', () => 'x')).rejects.toBeInstanceOf(TypeError);
   });
 
   it('aborts the upstream call once every waiting client has gone', async () => {
@@ -82,8 +85,8 @@ describe('ShoutcloudService', () => {
     });
     const a = new AbortController();
     const b = new AbortController();
-    const first = service.upperCase('x', a.signal);
-    const second = service.upperCase('x', b.signal);
+    const first = service.upperCase('x', () => 'x', () => a.signal);
+    const second = service.upperCase('x', () => 'x', () => b.signal);
     await later(undefined, 5);
     a.abort();
     await expect(first).rejects.toBeInstanceOf(ClientGoneError);
@@ -97,8 +100,8 @@ describe('ShoutcloudService', () => {
     const { service } = await serviceWith({ shout: async (text) => text.toUpperCase() });
     const seen: string[] = [];
     service.onAnswer((answer) => seen.push(answer.source));
-    await service.upperCase('a');
-    await service.upperCase('a');
+    await service.upperCase('a', () => 'a');
+    await service.upperCase('a', () => 'a');
     expect(seen).toEqual(['MISS', 'HIT']);
   });
 });

@@ -46,39 +46,50 @@ export class ShoutcloudService {
   }
 
   /**
-   * @param clientGone aborts when the caller disconnects; the upstream call is cancelled once
-   *   every request waiting for it has gone.
+   * Upper-cases `prepare()` through Shoutcloud, cached and shared in flight under `key`.
+   * @param key the caller's own input: a hit then costs no preparation at all (reversing 10,000
+   *   non-Latin characters by grapheme takes tens of milliseconds).
+   * @param prepare the text to send, computed once per miss.
+   * @param clientGone gives a signal that aborts when the caller disconnects; the upstream call is
+   *   cancelled once every request waiting for it has gone. Only called on a miss, so a hit
+   *   costs no listener.
    */
-  async upperCase(text: string, clientGone?: AbortSignal): Promise<Shouted> {
-    const answer = await this.answer(text, clientGone);
+  async upperCase(key: string, prepare: () => string, clientGone?: () => AbortSignal): Promise<Shouted> {
+    const answer = await this.answer(key, prepare, clientGone);
     for (const listener of this.answerListeners) listener(answer);
     return answer;
   }
 
-  private async answer(text: string, clientGone?: AbortSignal): Promise<Shouted> {
-    const cached = await this.cache.getFromMemory(text);
+  private async answer(key: string, prepare: () => string, clientGone?: () => AbortSignal): Promise<Shouted> {
+    const cached = await this.cache.getFromMemory(key);
     if (cached?.fresh) return { output: cached.output, source: 'HIT', tier: 'memory' };
 
-    let flight = this.flights.get(text);
+    let flight = this.flights.get(key);
     if (!flight) {
       const abort = new AbortController();
-      const result = this.resolve(text, cached, abort.signal).finally(() => this.flights.delete(text));
+      const result = this.resolve(key, prepare, cached, abort.signal).finally(() => this.flights.delete(key));
       flight = { result, waiters: 0, abort };
-      this.flights.set(text, flight);
+      this.flights.set(key, flight);
     }
-    return this.wait(flight, clientGone);
+    return this.wait(flight, clientGone?.());
   }
 
-  private async resolve(text: string, inMemory: CacheLookup | undefined, cancelled: AbortSignal): Promise<Shouted> {
-    const shared = inMemory ? undefined : await this.cache.getFromShared(text);
+  private async resolve(
+    key: string,
+    prepare: () => string,
+    inMemory: CacheLookup | undefined,
+    cancelled: AbortSignal,
+  ): Promise<Shouted> {
+    const shared = inMemory ? undefined : await this.cache.getFromShared(key);
     if (shared?.fresh) return { output: shared.output, source: 'HIT', tier: 'redis' };
     const stale = inMemory ?? shared;
 
+    const text = prepare();
     const deadline = AbortSignal.any([cancelled, AbortSignal.timeout(this.config.deadlineMs)]);
     try {
       const output = await this.client.shout(text, deadline);
       // Not awaited by the caller's answer beyond the in-process write; Redis has its own timeout.
-      await this.cache.set(text, output);
+      await this.cache.set(key, output);
       return { output, source: 'MISS' };
     } catch (error) {
       if (cancelled.aborted) throw new ClientGoneError();

@@ -112,7 +112,7 @@ export class TransformController {
   }
 
   private async answer(body: TransformRequestDto, reply: FastifyReply): Promise<TransformResponseDto> {
-    const result = await this.transformer.transform(body.data, clientGoneSignal(reply));
+    const result = await this.transformer.transform(body.data, () => clientGoneSignal(reply));
     reply.header('x-cache', result.cache);
     return { data: result.data };
   }
