@@ -22,7 +22,23 @@ const agentOptions = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: 256, m
     ConfigModule.forFeature(shoutcloudConfig),
     RedisModule,
     TerminusModule,
-    HttpModule.register({ httpAgent: new HttpAgent(agentOptions), httpsAgent: new HttpsAgent(agentOptions) }),
+    HttpModule.register({
+      httpAgent: new HttpAgent(agentOptions),
+      httpsAgent: new HttpsAgent(agentOptions),
+      // The reference server answers 400 to anything but this exact header value.
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      // We classify statuses and parse bodies ourselves: the live service has answered
+      // `Content-Type: APPLICATION/JSON`, and its host answers HTML error pages.
+      responseType: 'text',
+      transformRequest: [(data: string) => data],
+      transformResponse: [(data: string) => data],
+      validateStatus: () => true,
+      maxRedirects: 0,
+      maxContentLength: 1024 * 1024,
+      // Shoutcloud is reached directly; reading *_PROXY from the environment on every call cost
+      // ~1% of a miss.
+      proxy: false,
+    }),
     CacheModule.registerAsync({
       imports: [ConfigModule.forFeature(shoutcloudConfig), RedisModule],
       inject: [shoutcloudConfig.KEY, RedisConnection],
