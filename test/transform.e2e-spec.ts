@@ -100,6 +100,19 @@ describe('POST /transform (SPEC 2.1, 2.2)', () => {
     expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('writes one JSON log line per request, found by its id, without the user\'s text', async () => {
+    const secret = unique('do-not-log-me');
+    const id = `log-${Math.random().toString(36).slice(2)}`;
+    await postJson(app.url, '/transform', { data: secret }, { 'x-request-id': id });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const lines = app.logLines().filter((line) => line.requestId === id);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 'info', method: 'POST', route: '/transform', status: 200, cache: 'MISS' });
+    expect(typeof lines[0].durationMs).toBe('number');
+    expect(app.output()).not.toContain(secret);
+    expect(app.output()).not.toContain([...secret].reverse().join('').toUpperCase());
+  });
+
   it('sends security headers and no X-Powered-By; CORS is off by default', async () => {
     const response = await postJson(app.url, '/transform', { data: 'x' }, { origin: 'https://evil.example' });
     expect(response.headers['x-content-type-options']).toBe('nosniff');
