@@ -3,7 +3,9 @@ import { Logger } from 'nestjs-pino';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { ConfigType } from '@nestjs/config';
 import { AppModule } from './app.module.js';
+import { appConfig } from './config/app.config.js';
 import { environment } from './config/environment.js';
 import { setupSwagger } from './docs/swagger.setup.js';
 import { parseFormBody, parseJsonBody } from './http/body-parsers.js';
@@ -42,9 +44,10 @@ export async function createApp(): Promise<NestFastifyApplication> {
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
 
-  if (env.CORS_ORIGINS) {
+  const { corsOrigins } = app.get<ConfigType<typeof appConfig>>(appConfig.KEY);
+  if (corsOrigins.length > 0) {
     app.enableCors({
-      origin: env.CORS_ORIGINS.split(',').map((origin) => origin.trim()),
+      origin: corsOrigins,
       methods: ['GET', 'POST'],
       exposedHeaders: ['X-Cache', 'X-Request-Id', 'Retry-After'],
       maxAge: 600,
@@ -53,9 +56,9 @@ export async function createApp(): Promise<NestFastifyApplication> {
 
   // Fastify parses text/plain by default; this API takes JSON or forms, anything else is a 415.
   fastify.removeContentTypeParser('text/plain');
-  const bodyLimit = env.MAX_BODY_BYTES;
-  app.useBodyParser('application/json', { bodyLimit }, (_request, body, done) => done(null, parseJsonBody(body)));
-  app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit }, (_request, body, done) => done(null, parseFormBody(body)));
+  // Both parsers take the adapter's bodyLimit (MAX_BODY_BYTES).
+  app.useBodyParser('application/json', {}, (_request, body, done) => done(null, parseJsonBody(body)));
+  app.useBodyParser('application/x-www-form-urlencoded', {}, (_request, body, done) => done(null, parseFormBody(body)));
 
   const headers = securityHeaders();
   fastify.addHook('onRequest', (request, reply, done) => {

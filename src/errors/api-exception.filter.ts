@@ -48,12 +48,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return;
     }
     const answer = this.toAnswer(exception, request);
-    if (answer.status < 500 && answer.status !== 404 && answer.status !== 405 && isLegacyRoute(request.routeOptions?.url)) {
-      if (answer.status !== 413 && answer.status !== 429) {
-        answer.status = 400;
-        answer.sentence = LEGACY_BAD_REQUEST;
-        answer.details = undefined;
-      }
+    const bodyProblem = answer.status === 400 || answer.status === 415;
+    if (bodyProblem && isLegacyRoute(request.routeOptions?.url)) {
+      Object.assign(answer, { status: 400, sentence: LEGACY_BAD_REQUEST, details: undefined });
     }
     const body: Record<string, unknown> = { statusCode: answer.status, error: answer.sentence };
     if (answer.details?.length) body.details = answer.details;

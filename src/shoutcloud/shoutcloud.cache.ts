@@ -2,6 +2,7 @@ import KeyvRedis from '@keyv/redis';
 import { CACHE_MANAGER, type Cache } from '@nestjs/cache-manager';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import { TimeoutStrategy, timeout, type TimeoutPolicy } from 'cockatiel';
 import { createHash } from 'node:crypto';
 import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
@@ -79,21 +80,18 @@ export class ShoutcloudCache {
   private readonly memory: Keyv<CachedShout>;
   private readonly shared: Keyv<CachedShout> | undefined;
   private readonly keepMs: number;
-  private readonly redisTimeoutMs: number;
+  private readonly redisTimeout: TimeoutPolicy;
 
   constructor(
     @Inject(CACHE_MANAGER) cache: Cache,
     @Inject(shoutcloudConfig.KEY) private readonly config: ConfigType<typeof shoutcloudConfig>,
     redis: RedisConnection,
   ) {
-    this.redisTimeoutMs = redis.config.commandTimeoutMs;
+    // Aggressive: a Redis call cannot be cancelled, so past its budget the request stops waiting.
+    this.redisTimeout = timeout(redis.config.commandTimeoutMs, TimeoutStrategy.Aggressive);
     [this.memory, this.shared] = cache.stores as Keyv<CachedShout>[];
     // Entries live past their freshness for the stale window, to be served when Shoutcloud fails.
     this.keepMs = config.cacheTtlMs + config.cacheStaleMs;
-  }
-
-  get hasSharedTier(): boolean {
-    return this.shared !== undefined;
   }
 
   async getFromMemory(text: string): Promise<CacheLookup | undefined> {
@@ -118,17 +116,13 @@ export class ShoutcloudCache {
   }
 
   private async withinRedisTimeout<T>(operation: Promise<T>): Promise<T | undefined> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), this.redisTimeoutMs);
-    });
     try {
-      return await Promise.race([operation, timedOut]);
+      return await this.redisTimeout.execute(() => operation);
     } catch (error) {
-      this.logger.debug(`Redis call failed: ${(error as Error).message}`);
+      // The operation may still settle after a timeout; its rejection is not unhandled.
+      operation.catch(() => undefined);
+      this.logger.debug(`Redis call skipped: ${(error as Error).message}`);
       return undefined;
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

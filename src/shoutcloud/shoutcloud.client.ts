@@ -18,6 +18,7 @@ import {
   type IDefaultPolicyContext,
   type IPolicy,
   type IRetryContext,
+  type RetryPolicy,
 } from 'cockatiel';
 import { RetryBudget } from './retry-budget.js';
 import { shoutcloudConfig } from './shoutcloud.config.js';
@@ -76,8 +77,9 @@ export class ShoutcloudClient implements OnApplicationShutdown {
   private readonly budget: RetryBudget;
   private openedAt = 0;
   private lastOutcome: UpstreamTryEvent['outcome'] | 'none' = 'none';
+  /** cockatiel's event: a retry is scheduled after a transient failure. */
+  readonly onRetry: RetryPolicy['onRetry'];
   private readonly tryListeners: Array<(event: UpstreamTryEvent) => void> = [];
-  private readonly retryListeners: Array<() => void> = [];
 
   constructor(
     private readonly http: HttpService,
@@ -100,7 +102,7 @@ export class ShoutcloudClient implements OnApplicationShutdown {
     const perTryTimeout = timeout(config.timeoutMs, { strategy: TimeoutStrategy.Cooperative, abortOnReturn: false });
     this.policy = wrap(retryPolicy, this.breaker, perTryTimeout);
 
-    retryPolicy.onRetry(() => this.retryListeners.forEach((listener) => listener()));
+    this.onRetry = retryPolicy.onRetry;
     this.breaker.onBreak(() => {
       this.openedAt = Date.now();
       this.logger.warn(`Circuit breaker opened: Shoutcloud failed ${config.breakerThreshold} tries in a row`);
@@ -130,10 +132,6 @@ export class ShoutcloudClient implements OnApplicationShutdown {
 
   onTry(listener: (event: UpstreamTryEvent) => void): void {
     this.tryListeners.push(listener);
-  }
-
-  onRetry(listener: () => void): void {
-    this.retryListeners.push(listener);
   }
 
   /**

@@ -32,21 +32,24 @@ export async function freePort(): Promise<number> {
  * Starts `node dist/main.js` (run `npm run build` first; `npm test` does) with the given
  * environment on a free loopback port, and waits until `/health/live` answers.
  */
-export async function startApp(env: Record<string, string | undefined> = {}): Promise<AppProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** `node dist/main.js` with only PATH and `env` in its environment, its output collected. */
+function spawnMain(env: Record<string, string | undefined>) {
+  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return { child, exited, output: () => output };
+}
+
+export async function startApp(env: Record<string, string | undefined> = {}): Promise<AppProcess> {
+  const port = await freePort();
+  const { child, exited, output: read } = spawnMain({ HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env });
   const url = `http://127.0.0.1:${port}`;
 
   const deadline = Date.now() + 15_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`app exited with ${child.exitCode} before it was ready:\n${output}`);
+    if (child.exitCode !== null) throw new Error(`app exited with ${child.exitCode} before it was ready:\n${read()}`);
     try {
       const response = await fetch(`${url}/health/live`);
       if (response.ok) break;
@@ -55,7 +58,7 @@ export async function startApp(env: Record<string, string | undefined> = {}): Pr
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`app did not become ready in 15 s:\n${output}`);
+      throw new Error(`app did not become ready in 15 s:\n${read()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -64,9 +67,9 @@ export async function startApp(env: Record<string, string | undefined> = {}): Pr
     url,
     port,
     child,
-    output: () => output,
+    output: read,
     logLines: () =>
-      output
+      read()
         .split('\n')
         .filter((line) => line.startsWith('{'))
         .map((line) => JSON.parse(line) as Record<string, unknown>),
@@ -79,10 +82,6 @@ export async function startApp(env: Record<string, string | undefined> = {}): Pr
 
 /** Runs a command-line start of the app that is expected to fail, and returns its exit and output. */
 export async function runAppExpectingExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, output };
+  const { exited, output } = spawnMain(env);
+  return { code: await exited, output: output() };
 }

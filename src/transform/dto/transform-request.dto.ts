@@ -23,11 +23,11 @@ function HasAtMostMaxInputLength(options?: ValidationOptions) {
     {
       name: 'hasAtMostMaxInputLength',
       validator: {
-        validate: (value: unknown) =>
-          typeof value !== 'string' ||
+        validate: (value: unknown) => {
+          const max = environment().MAX_INPUT_LENGTH;
           // Every code point is one or two UTF-16 units, so short strings skip the count.
-          value.length <= environment().MAX_INPUT_LENGTH ||
-          codePointLength(value) <= environment().MAX_INPUT_LENGTH,
+          return typeof value !== 'string' || value.length <= max || codePointLength(value) <= max;
+        },
         defaultMessage: () => `data must be at most ${environment().MAX_INPUT_LENGTH} characters (Unicode code points)`,
       },
     },
