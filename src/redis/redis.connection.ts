@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { createClient, type RedisClientType } from '@keyv/redis';
+import { TimeoutStrategy, timeout, type TimeoutPolicy } from 'cockatiel';
 import { redisConfig } from './redis.config.js';
 
 /**
@@ -13,8 +14,11 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Redis');
   readonly client: RedisClientType | undefined;
   private outageLogged = false;
+  // Aggressive: a Redis call cannot be cancelled, so past its budget the caller stops waiting.
+  private readonly budget: TimeoutPolicy;
 
   constructor(@Inject(redisConfig.KEY) readonly config: ConfigType<typeof redisConfig>) {
+    this.budget = timeout(config.commandTimeoutMs, TimeoutStrategy.Aggressive);
     if (!config.url) return;
     this.client = createClient({
       url: config.url,
@@ -45,6 +49,25 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   /** True when commands can be sent now. */
   get ready(): boolean {
     return this.client?.isReady ?? false;
+  }
+
+  /**
+   * Runs one Redis command under the one Redis failure policy: bounded by `REDIS_TIMEOUT_MS`,
+   * skipped while Redis is not usable. Resolves `undefined` when the command was skipped, failed
+   * or ran out of time, so a caller on a request's path goes on without Redis.
+   */
+  async run<T>(command: (client: RedisClientType) => Promise<T>): Promise<T | undefined> {
+    const client = this.client;
+    if (!client?.isReady) return undefined;
+    const operation = command(client);
+    try {
+      return await this.budget.execute(() => operation);
+    } catch (error) {
+      // The operation may still settle after a timeout; its rejection is not unhandled.
+      operation.catch(() => undefined);
+      this.logger.debug(`Redis call skipped: ${(error as Error).message}`);
+      return undefined;
+    }
   }
 
   onModuleInit(): void {
