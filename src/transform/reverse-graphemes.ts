@@ -9,7 +9,8 @@ const SINGLE_UNIT_GRAPHEMES = /^[\0-\x0c\x0e-\x7f]*$/;
  * Reverses text by user-perceived characters (extended grapheme clusters, UAX #29), so a letter
  * keeps its accents, and emoji ZWJ sequences, flags and CR LF stay whole. The clusters are
  * `Intl.Segmenter`'s (proven by the spec beside this file), found by `unicode-segmenter`: 10,000
- * non-Latin characters take it about 0.4 ms where `Intl.Segmenter` takes 1 to 19 ms.
+ * non-Latin code points take it about 0.5 ms of CPU, where `Intl.Segmenter` takes about 1 ms on
+ * Node 24 and 22 ms on Node 20.
  * @example reverseGraphemes('e\u0301x') === 'xe\u0301'
  */
 export function reverseGraphemes(text: string): string {

@@ -44,8 +44,10 @@ const X_CACHE: Record<Transformed['source'], string> = {
 
 const answerHeaders = {
   'X-Cache': {
-    description: 'Where the capitals came from: HIT, MISS, STALE, FALLBACK or BYPASS.',
-    schema: { type: 'string', enum: ['HIT', 'MISS', 'STALE', 'FALLBACK', 'BYPASS'] },
+    description:
+      'Where the capitals came from: HIT (a cache), MISS (Shoutcloud just now), STALE (an expired answer, ' +
+      'served because Shoutcloud gave none), FALLBACK (local upper-casing, when enabled) or BYPASS ("" needs none).',
+    schema: { type: 'string', enum: [...new Set(Object.values(X_CACHE))] },
   },
   'X-Request-Id': { description: 'Your X-Request-Id if short and safe, or a new one.', schema: { type: 'string' } },
 };
