@@ -19,5 +19,3 @@ export const shoutcloudConfig = registerAs('shoutcloud', () => {
     cacheMaxEntries: env.CACHE_MAX_ENTRIES,
   };
 });
-
-export type ShoutcloudConfig = ReturnType<typeof shoutcloudConfig>;
