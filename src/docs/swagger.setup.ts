@@ -5,17 +5,19 @@ import { readFileSync } from 'node:fs';
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const DESCRIPTION = `
-Reverses a string by user-perceived characters and returns it in capitals from
-[Shoutcloud](http://shoutcloud.io), "caps lock as a service".
+Reverses a string by user-perceived characters (extended grapheme clusters: accents stay on their
+letters, emoji sequences and flags stay whole) and returns it in capitals from Shoutcloud, "caps
+lock as a service", which upper-cases code point by code point (\`ß\` stays \`ß\`).
 
-**Caching.** Answers are deterministic, so each input goes to Shoutcloud once and is then served
+**Caching.** Answers are deterministic, so each text goes to Shoutcloud once and is then served
 from cache (in-process, and Redis shared by every replica). \`X-Cache\` says where an answer came
 from: \`HIT\`, \`MISS\` (Shoutcloud just now), \`STALE\` (an expired answer, served because Shoutcloud
-failed), \`FALLBACK\` (local upper-casing, when the operator enabled it) or \`BYPASS\` (\`""\`).
+gave none), \`FALLBACK\` (local upper-casing, when the operator enabled it) or \`BYPASS\` (\`""\`).
 
 **Errors** are JSON \`{"statusCode", "error", "details"?}\`: 400 for a body that cannot be used,
 413 too large, 415 neither JSON nor form, 429 rate-limited, 502 Shoutcloud answered nonsense, 503
-Shoutcloud unreachable (honour \`Retry-After\`), 504 Shoutcloud too slow.
+Shoutcloud unreachable (honour \`Retry-After\`), 504 Shoutcloud did not answer within the request's
+deadline. The old routes answer every body problem with one 400 sentence of their own.
 `.trim();
 
 /** Serves Swagger UI at `/docs` and the OpenAPI document at `/docs-json`, both offline. */
