@@ -149,12 +149,15 @@ describe('compose.yaml', () => {
 
   it("runs the API's health check: healthy against the service, unhealthy when nothing listens", async () => {
     const upstream = await startShoutcloudServer();
-    const app = await startApp({ SHOUTCLOUD_URL: upstream.url });
     try {
-      expect(await runHealthCheck(healthCommand(api), app.port)).toBe(0);
-      expect(await runHealthCheck(healthCommand(api), await freePort())).toBe(1);
+      const app = await startApp({ SHOUTCLOUD_URL: upstream.url });
+      try {
+        expect(await runHealthCheck(healthCommand(api), app.port)).toBe(0);
+        expect(await runHealthCheck(healthCommand(api), await freePort())).toBe(1);
+      } finally {
+        await app.stop();
+      }
     } finally {
-      await app.stop();
       await upstream.close();
     }
   });
