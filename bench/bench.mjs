@@ -141,33 +141,47 @@ async function main() {
           raw[id] = row.runs;
           delete row.runs;
           rows.push(row);
+          writeReport(rows, raw, meta, loadAtStart);
         }
       } finally {
         await Promise.all(Object.values(targets).map((t) => t.stop()));
       }
     }
-    if (options.only.has('startup')) rows.push(await startupScenario(spawnTarget, raw));
+    if (options.only.has('startup')) {
+      rows.push(await startupScenario(spawnTarget, raw));
+      writeReport(rows, raw, meta, loadAtStart);
+    }
     if (options.only.has('memory')) {
       const memory = await memoryScenario({ spawnTarget, control, options, log });
       raw.memory = memory.samples;
       rows.push(...memory.rows);
+      writeReport(rows, raw, meta, loadAtStart);
     }
   } finally {
     await shoutcloud.stop();
   }
 
+  const { table, notes } = writeReport(rows, raw, meta, loadAtStart);
+  process.stdout.write(`\n${table}\n\n${notes.join('\n')}\n`);
+  log(`wrote ${resolve(options.outDir, 'latest.json')} and latest.md`);
+}
+
+/**
+ * Writes latest.{json,md} with the rows so far: called after every row, so a run that fails late
+ * (a child that dies, a start-up past its timeout) keeps what it measured.
+ */
+function writeReport(rows, raw, meta, loadAtStart) {
   const table = markdownTable(rows);
   const verdicts = rows.filter((row) => row.result === 'PASS' || row.result === 'MISS');
   const summary = `${verdicts.filter((row) => row.result === 'PASS').length} of ${verdicts.length} targets met`;
   const machine = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadavgAtStart: loadAtStart, loadavg: loadavg() };
   meta.builds = buildsSeen();
   const notes = [
-    `${summary}. Cells read service / bare Nest / node:http; ratios are of req/s (start-up: of time), medians of ${options.runs} interleaved run(s) of ${options.durationS} s, wrk ${wrkVersion} (2 threads, ${options.connections} connections); herd latencies are client-measured.`,
+    `${summary}. Cells read service / bare Nest / node:http; ratios are of req/s (start-up: of time), medians of ${options.runs} interleaved run(s) of ${options.durationS} s, wrk ${meta.wrk} (2 threads, ${options.connections} connections); herd latencies are client-measured.`,
     `Service: production build (dist/), defaults, LOG_LEVEL=${options.logLevel}, /metrics ${meta.metrics ? 'present' : 'absent'}. Bare Nest: bench/nest-reference.mjs. node:http: bench/reference-server.mjs.`,
     ...(meta.builds.length > 1 ? [`Warning: dist/ was rebuilt during the run (${meta.builds.length} builds measured); rows may mix builds.`] : []),
     `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} at the start, ${machine.loadavg.map((l) => l.toFixed(2)).join(' ')} at the end (column "load": 1-minute load average during each row); load generator on the same machine.`,
   ];
-  process.stdout.write(`\n${table}\n\n${notes.join('\n')}\n`);
 
   const generatedAt = new Date().toISOString();
   const command = `node bench/bench.mjs ${process.argv.slice(2).join(' ')}`.trim();
@@ -177,7 +191,7 @@ async function main() {
     `${JSON.stringify({ generatedAt, command, options: { ...shownOptions, only: [...only] }, machine, meta, summary, rows, runs: raw }, null, 2)}\n`,
   );
   writeFileSync(resolve(outDir, 'latest.md'), `# Benchmark, ${generatedAt}\n\n\`${command}\`\n\n${table}\n\n${notes.join('\n\n')}\n`);
-  log(`wrote ${resolve(outDir, 'latest.json')} and latest.md`);
+  return { table, notes };
 }
 
 const post = (target, data) => httpCall(`${target.url}/transform`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodyOf(data) });
@@ -338,7 +352,8 @@ async function startupScenario(spawnTarget, raw) {
   const loads = [];
   for (let i = 0; i < options.starts; i++) {
     for (const kind of KINDS) {
-      const target = await spawnTarget(kind);
+      // Generous: a start-up that is slow is a figure, not a failure.
+      const target = await spawnTarget(kind, { readyTimeoutMs: 120_000 });
       const rss = await rssMiB(target.pid);
       await target.stop();
       loads.push(load1());
