@@ -5,10 +5,12 @@ import { once } from 'node:events';
 import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const SERVICE_MAIN = `${ROOT}dist/main.js`;
+/** The service's build: `dist/main.js`, or another build's main.js to compare two builds (BENCH_SERVICE_MAIN). */
+export const SERVICE_MAIN = process.env.BENCH_SERVICE_MAIN ? resolve(process.env.BENCH_SERVICE_MAIN) : `${ROOT}dist/main.js`;
 export const SHOUTCLOUD_MAIN = `${ROOT}dist/shoutcloud-server/main.js`;
 export const REFERENCE_MAIN = `${ROOT}bench/reference-server.mjs`;
 export const NEST_REFERENCE_MAIN = `${ROOT}bench/nest-reference.mjs`;
@@ -88,13 +90,13 @@ export function httpCall(url, { method = 'GET', headers = {}, body, timeoutMs = 
  * writes its own pid to `cgroup.procs`, then execs node.
  * @returns the handle, with `startMs`: spawn to first 200, measured from just before `spawn`.
  */
-export async function startProcess({ name, script, env = {}, nodeArgs = [], readyPath = '/health', logFile, readyTimeoutMs = 20_000, pollMs = 5, cgroup }) {
+export async function startProcess({ name, script, env = {}, nodeArgs = [], readyPath = '/health', logFile, readyTimeoutMs = 120_000, pollMs = 5, cgroup }) {
   await waitForBuild(script);
   const port = await freePort();
   const out = logFile ? openSync(logFile, 'w') : 'ignore';
   let stderr = '';
   const started = performance.now();
-  const launchArgs = script === SERVICE_MAIN ? [LAUNCHER, 'service'] : script === SHOUTCLOUD_MAIN ? [LAUNCHER, 'shoutcloud-server'] : [script];
+  const launchArgs = script === `${ROOT}dist/main.js` ? [LAUNCHER, 'service'] : script === SHOUTCLOUD_MAIN ? [LAUNCHER, 'shoutcloud-server'] : [script];
   const argv = [process.execPath, ...nodeArgs, ...launchArgs];
   const [command, ...commandArgs] = cgroup ? ['sh', '-c', 'echo $$ > "$CGROUP_PROCS" && exec "$@"', 'sh', ...argv] : argv;
   const child = spawn(command, commandArgs, {
