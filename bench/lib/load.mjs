@@ -71,7 +71,10 @@ export async function load(url, { connections = 50, threads = 2, durationS, stop
   );
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+    if (stopAfter && stdout.split('WRK_THREAD_DONE').length > threads) child.kill('SIGINT');
+  });
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const [code] = await once(child, 'exit');
   const line = /^WRK_JSON (.*)$/m.exec(stdout)?.[1];

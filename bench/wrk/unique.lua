@@ -33,11 +33,17 @@ function request()
   return wrk.format(nil, nil, nil, '{"data":"' .. data .. '"}')
 end
 
+-- A stopped thread still waits for -d to run out: the marker line tells bench/lib/load.mjs to
+-- end wrk (SIGINT: wrk then reports as usual) once every thread has stopped.
 if stopAfter > 0 then
   local answered = 0
   function response()
     answered = answered + 1
-    if answered >= stopAfter then wrk.thread:stop() end
+    if answered == stopAfter then
+      io.write("WRK_THREAD_DONE\n")
+      io.flush()
+      wrk.thread:stop()
+    end
   end
 end
 
