@@ -98,8 +98,16 @@ export class MetricsService implements OnModuleInit {
       this.upstreamDuration.observe({ outcome }, durationMs / 1000);
     });
     this.client.onRetry(() => this.upstreamRetries.inc());
-    this.shoutcloud.onAnswer(({ source, tier }) =>
-      this.cacheOutcomes.inc({ outcome: source.toLowerCase(), tier: tier ?? 'none' }),
-    );
+    // One answer per request: its counter child is looked up once per (source, tier), not hashed each time.
+    const outcomes = new Map<string, { inc(): void }>();
+    this.shoutcloud.onAnswer(({ source, tier = 'none' }) => {
+      const key = `${source} ${tier}`;
+      let outcome = outcomes.get(key);
+      if (outcome === undefined) {
+        outcome = this.cacheOutcomes.labels({ outcome: source.toLowerCase(), tier });
+        outcomes.set(key, outcome);
+      }
+      outcome.inc();
+    });
   }
 }
