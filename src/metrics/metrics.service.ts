@@ -106,6 +106,10 @@ export class MetricsService implements OnModuleInit {
       this.upstreamDuration.observe({ outcome }, durationMs / 1000);
     });
     this.client.onRetry(() => this.upstreamRetries.inc());
-    this.shoutcloud.onAnswer(({ provenance }) => this.cacheOutcomes.inc(CACHE_OUTCOME_LABELS[provenance]));
+    // Each provenance's counter child is looked up once, not hashed on every answer.
+    const outcomes = Object.fromEntries(
+      Object.entries(CACHE_OUTCOME_LABELS).map(([provenance, labels]) => [provenance, this.cacheOutcomes.labels(labels)]),
+    ) as Record<Provenance, { inc(): void }>;
+    this.shoutcloud.onAnswer(({ provenance }) => outcomes[provenance].inc());
   }
 }
