@@ -66,6 +66,7 @@ describeWithRedis('two replicas sharing Redis (SPEC 5.3, 5.5)', () => {
     const cachedBefore = unique('cached-before');
     await postJson(a.url, '/transform', { data: cachedBefore });
 
+    const linesBefore = a.logLines().length;
     proxy.cut();
     await eventually(async () => !(await health(a)).redis.connected && !(await health(b)).redis.connected, 'both see Redis down');
     for (const app of [a, b]) {
@@ -81,7 +82,8 @@ describeWithRedis('two replicas sharing Redis (SPEC 5.3, 5.5)', () => {
     const metrics = await send(a.url, 'GET', '/metrics');
     expect(metrics.text).toContain('redis_connected{tier="shared"} 0');
     // One warning for the outage, not one per request.
-    const warnings = a.logLines().filter((line) => String(line.msg).startsWith('Redis unreachable'));
+    // Counted from the cut: under load, a connect attempt at start-up may time out once too.
+    const warnings = a.logLines().slice(linesBefore).filter((line) => String(line.msg).startsWith('Redis unreachable'));
     expect(warnings).toHaveLength(1);
 
     proxy.restore();

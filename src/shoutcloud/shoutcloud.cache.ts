@@ -1,8 +1,7 @@
 import KeyvRedis from '@keyv/redis';
 import { CACHE_MANAGER, type Cache } from '@nestjs/cache-manager';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { TimeoutStrategy, timeout, type TimeoutPolicy } from 'cockatiel';
 import { createHash } from 'node:crypto';
 import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
@@ -76,19 +75,15 @@ export function createSharedTier(client: RedisClientType): Keyv<CachedShout> {
  */
 @Injectable()
 export class ShoutcloudCache {
-  private readonly logger = new Logger(ShoutcloudCache.name);
   private readonly memory: Keyv<CachedShout>;
   private readonly shared: Keyv<CachedShout> | undefined;
   private readonly keepMs: number;
-  private readonly redisTimeout: TimeoutPolicy;
 
   constructor(
     @Inject(CACHE_MANAGER) cache: Cache,
     @Inject(shoutcloudConfig.KEY) private readonly config: ConfigType<typeof shoutcloudConfig>,
-    redis: RedisConnection,
+    private readonly redis: RedisConnection,
   ) {
-    // Aggressive: a Redis call cannot be cancelled, so past its budget the request stops waiting.
-    this.redisTimeout = timeout(redis.config.commandTimeoutMs, TimeoutStrategy.Aggressive);
     [this.memory, this.shared] = cache.stores as Keyv<CachedShout>[];
     // Entries live past their freshness for the stale window, to be served when Shoutcloud fails.
     this.keepMs = config.cacheTtlMs + config.cacheStaleMs;
@@ -101,8 +96,9 @@ export class ShoutcloudCache {
 
   /** Looks in Redis; a hit fills the in-process tier. Undefined when absent, slow or down. */
   async getFromShared(text: string): Promise<CacheLookup | undefined> {
-    if (!this.shared) return undefined;
-    const entry = await this.withinRedisTimeout(this.shared.get(sharedKey(text)));
+    const shared = this.shared;
+    if (!shared) return undefined;
+    const entry = await this.redis.run(() => shared.get(sharedKey(text)));
     if (!entry) return undefined;
     const remainingMs = entry.freshUntil + this.config.cacheStaleMs - Date.now();
     if (remainingMs > 0) await this.memory.set(text, entry, remainingMs);
@@ -112,18 +108,8 @@ export class ShoutcloudCache {
   async set(text: string, output: string): Promise<void> {
     const entry: CachedShout = { output, freshUntil: Date.now() + this.config.cacheTtlMs };
     await this.memory.set(text, entry, this.keepMs);
-    if (this.shared) await this.withinRedisTimeout(this.shared.set(sharedKey(text), entry, this.keepMs));
-  }
-
-  private async withinRedisTimeout<T>(operation: Promise<T>): Promise<T | undefined> {
-    try {
-      return await this.redisTimeout.execute(() => operation);
-    } catch (error) {
-      // The operation may still settle after a timeout; its rejection is not unhandled.
-      operation.catch(() => undefined);
-      this.logger.debug(`Redis call skipped: ${(error as Error).message}`);
-      return undefined;
-    }
+    const shared = this.shared;
+    if (shared) await this.redis.run(() => shared.set(sharedKey(text), entry, this.keepMs));
   }
 }
 
