@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerGuard, ThrottlerModule, ThrottlerStorageService } from '@nestjs/throttler';
 import { environment } from '../config/environment.js';
 import { RedisConnection } from '../redis/redis.connection.js';
 import { RedisModule } from '../redis/redis.module.js';
@@ -26,7 +26,7 @@ export class RateLimitModule {
             // One budget per client across every route (the default keys by handler too).
             throttlers: [{ name: 'default', ttl: 60_000, limit }],
             generateKey: (_context, tracker, name) => `${name}:${tracker}`,
-            storage: redis.enabled ? new RedisThrottlerStorage(redis) : undefined,
+            storage: redis.enabled ? new RedisThrottlerStorage(redis, new ThrottlerStorageService()) : undefined,
           }),
         }),
       ],

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { ThrottlerStorageService, type ThrottlerStorage } from '@nestjs/throttler';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface.js';
 import type { RedisConnection } from '../redis/redis.connection.js';
 
@@ -15,10 +15,13 @@ export const supportsExpireNx = (version: string) => Number.parseInt(version, 10
  */
 export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly logger = new Logger('RateLimit');
-  private readonly local = new ThrottlerStorageService();
   private shared = true;
 
-  constructor(private readonly redis: RedisConnection) {
+  /** `local`: this process's own counters (Nest's in-memory storage), used whenever Redis is not. */
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly local: ThrottlerStorage,
+  ) {
     redis.onServerVersion((version) => {
       if (supportsExpireNx(version)) return;
       this.shared = false;

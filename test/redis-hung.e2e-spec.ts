@@ -1,0 +1,193 @@
+import { createClient, type RedisClientType } from '@keyv/redis';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { startShoutcloudServer, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
+import { freePort, startApp, type AppProcess } from './support/app-process.js';
+import { postJson, send } from './support/http.js';
+
+// The test pauses a Redis of its own; REDIS_URL only says this machine has Redis to test with.
+if (!process.env.REDIS_URL) {
+  process.stdout.write('SKIPPED test/redis-hung.e2e-spec.ts: REDIS_URL is unset, so a hung Redis is not tested\n');
+}
+const describeWithRedis = process.env.REDIS_URL ? describe : describe.skip;
+
+const CLIENTS = 8;
+const WINDOW_MS = 2000;
+const SHOUT_KEYS = 'transform-api:shout:v2:*';
+
+/** A `redis-server` of this test's own on a free loopback port, which it can pause (SIGSTOP). */
+interface OwnRedis {
+  url: string;
+  admin: RedisClientType;
+  pause(): void;
+  resume(): void;
+  stop(): Promise<void>;
+}
+
+async function startOwnRedis(): Promise<OwnRedis> {
+  const port = await freePort();
+  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}:\n${output}`)));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) resolve();
+    });
+  });
+  const url = `redis://127.0.0.1:${port}`;
+  const admin = createClient({ url }) as RedisClientType;
+  await admin.connect();
+  return {
+    url,
+    admin,
+    pause: () => process.kill(child.pid!, 'SIGSTOP'),
+    resume: () => process.kill(child.pid!, 'SIGCONT'),
+    stop: async () => {
+      admin.destroy();
+      process.kill(child.pid!, 'SIGCONT');
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+interface RedisDetails {
+  status: string;
+  connected: boolean;
+  breaker: string;
+  version?: string;
+}
+
+async function redisHealth(app: AppProcess): Promise<{ status: number; redis: RedisDetails }> {
+  const response = await send(app.url, 'GET', '/health');
+  return { status: response.status, redis: response.json<{ details: { redis: RedisDetails } }>().details.redis };
+}
+
+async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
+let counter = 0;
+const unique = (): string => `miss-${process.pid}-${Date.now()}-${counter++}`;
+
+/**
+ * `CLIENTS` closed-loop clients (each sends its next request when the previous one is answered)
+ * for `WINDOW_MS`: the number of answers is the throughput. Any answer but 200 is recorded.
+ */
+async function closedLoop(app: AppProcess, input: () => string): Promise<{ completed: number; failures: string[] }> {
+  const end = Date.now() + WINDOW_MS;
+  let completed = 0;
+  const failures: string[] = [];
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (Date.now() < end) {
+        const response = await postJson(app.url, '/transform', { data: input() });
+        if (response.status === 200) completed++;
+        else failures.push(`${response.status} ${response.text}`);
+      }
+    }),
+  );
+  return { completed, failures };
+}
+
+describeWithRedis('a hung Redis costs no more than a missing one (SIGSTOP on a Redis of its own)', () => {
+  let redis: OwnRedis;
+  let upstream: ShoutcloudServer;
+
+  beforeAll(async () => {
+    redis = await startOwnRedis();
+    upstream = await startShoutcloudServer();
+  });
+
+  afterAll(async () => {
+    await redis?.stop();
+    await upstream?.close();
+  });
+
+  describe.each([
+    ['without a rate limit', {}],
+    // High enough never to limit: only the limiter's Redis calls matter here.
+    ['with RATE_LIMIT_PER_MINUTE (counters in Redis)', { RATE_LIMIT_PER_MINUTE: '100000000' }],
+  ])('%s', (label, extraEnv) => {
+    let app: AppProcess;
+
+    beforeAll(async () => {
+      app = await startApp({ SHOUTCLOUD_URL: upstream.url, REDIS_URL: redis.url, ...extraEnv });
+      // Connected and the server's version known: from then on rate-limit counters are shared.
+      await eventually(async () => {
+        const { redis: details } = await redisHealth(app);
+        return details.connected && details.breaker === 'closed' && details.version !== undefined;
+      }, 'connected to Redis');
+      expect((await postJson(app.url, '/transform', { data: 'hit me' })).status).toBe(200);
+    }, 60_000);
+
+    afterAll(async () => {
+      await app?.stop();
+    });
+
+    it.each([
+      ['hits', (): string => 'hit me', 0.8],
+      ['misses', unique, 0.5],
+    ] as const)(
+      '%s keep their throughput while Redis is paused, with no error answer, and Redis is used again once resumed',
+      async (kind, input, floor) => {
+        const healthy = await closedLoop(app, input);
+        const linesBefore = app.logLines().length;
+        redis.pause();
+        let paused: Awaited<ReturnType<typeof closedLoop>>;
+        try {
+          paused = await closedLoop(app, input);
+          const during = await redisHealth(app);
+          // Information only: readiness stays 200 and the indicator `up`; the breaker says why Redis is skipped.
+          expect(during.status).toBe(200);
+          expect(during.redis).toMatchObject({ status: 'up', connected: true });
+          expect(['open', 'half-open']).toContain(during.redis.breaker);
+        } finally {
+          redis.resume();
+        }
+
+        process.stdout.write(
+          `redis-hung ${label}, ${kind}: ${healthy.completed} answers healthy, ${paused.completed} paused ` +
+            `(${CLIENTS} clients, ${WINDOW_MS} ms each)\n`,
+        );
+        expect(healthy.failures).toEqual([]);
+        expect(paused.failures).toEqual([]);
+        expect(paused.completed / healthy.completed).toBeGreaterThanOrEqual(floor);
+
+        await eventually(async () => (await redisHealth(app)).redis.breaker === 'closed', 'breaker closed after resume');
+        const warnings = app
+          .logLines()
+          .slice(linesBefore)
+          .filter((line) => line.level === 'warn' && line.context === 'Redis')
+          .map((line) => String(line.msg));
+        expect(warnings).toEqual([expect.stringMatching(/^Redis failed \d+ calls in a row/), 'Redis answered the background PING; requests use it again']);
+        const metrics = (await send(app.url, 'GET', '/metrics')).text;
+        expect(metrics).toMatch(/^redis_calls_skipped_total\{reason="breaker_open"\} [1-9]/m);
+        expect(metrics).toContain('redis_breaker_state{state="closed"} 1');
+
+        // New entries reach Redis again: one key per new input.
+        const keysBefore = (await redis.admin.keys(SHOUT_KEYS)).length;
+        for (let i = 0; i < 5; i++) expect((await postJson(app.url, '/transform', { data: unique() })).headers['x-cache']).toBe('MISS');
+        expect((await redis.admin.keys(SHOUT_KEYS)).length).toBe(keysBefore + 5);
+        if ('RATE_LIMIT_PER_MINUTE' in extraEnv) {
+          const rateLimitWarnings = app
+            .logLines()
+            .slice(linesBefore)
+            .filter((line) => line.level === 'warn' && line.context === 'RateLimit')
+            .map((line) => String(line.msg));
+          expect(rateLimitWarnings).toEqual([expect.stringMatching(/counted per replica/), 'Rate limits are shared through Redis again']);
+        }
+      },
+      60_000,
+    );
+  });
+});
