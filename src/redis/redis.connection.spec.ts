@@ -141,6 +141,19 @@ describe('RedisConnection: the one Redis failure policy', () => {
     expect(versions).toEqual(['7.0.15']);
   });
 
+  it('asks for the version again while it is unknown', async () => {
+    const { redis, client } = connection();
+    client.info.mockImplementationOnce(never);
+    client.emit('ready');
+    await jest.advanceTimersByTimeAsync(100);
+    expect(redis.serverVersion).toBeUndefined();
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(client.info).toHaveBeenCalledTimes(2);
+    expect(redis.serverVersion).toBe('7.0.15');
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(client.info).toHaveBeenCalledTimes(2);
+  });
+
   it('with REDIS_URL unset, runs nothing and reports nothing', async () => {
     const redis = new RedisConnection({ ...config, url: undefined }, undefined);
     const skips: RedisSkipReason[] = [];

@@ -44,7 +44,8 @@ export function createRedisClient(config: ConfigType<typeof redisConfig>): Redis
     disableOfflineQueue: true,
     commandsQueueMaxLength: MAX_PENDING_COMMANDS,
     socket: {
-      connectTimeout: 1000,
+      // A slow handshake costs requests nothing (commands fail at once while disconnected).
+      connectTimeout: 5000,
       reconnectStrategy: (attempt: number) => Math.min(100 * 2 ** attempt, 2000),
     },
   }) as RedisClientType;
@@ -65,6 +66,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private readonly breaker: CircuitBreakerPolicy;
   private readonly policy: IPolicy;
   private probeTimer: NodeJS.Timeout | undefined;
+  private versionTimer: NodeJS.Timeout | undefined;
   private skipping = false;
   private version: string | undefined;
   private readonly skipEmitter = new EventEmitter<RedisSkipReason>();
@@ -150,6 +152,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     clearTimeout(this.probeTimer);
+    clearTimeout(this.versionTimer);
     if (!this.client?.isOpen) return;
     await this.client.close().catch(() => this.client?.destroy());
   }
@@ -200,6 +203,13 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
         this.logger.log(`Redis server version ${version}`);
         this.versionEmitter.emit(version);
       })
-      .catch((error: Error) => this.logger.debug(`INFO server failed: ${error.message}`));
+      .catch((error: Error) => {
+        this.logger.debug(`INFO server failed: ${error.message}`);
+        // Until the version is known the rate-limit counters stay per replica: ask again.
+        if (this.version !== undefined) return;
+        clearTimeout(this.versionTimer);
+        this.versionTimer = setTimeout(() => this.readServerVersion(), this.config.probeIntervalMs);
+        this.versionTimer.unref();
+      });
   }
 }
