@@ -17,7 +17,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly logger = new Logger('RateLimit');
   private shared = true;
 
-  /** `local`: this process's own counters (Nest's in-memory storage), used whenever Redis is not. */
+  /** `local`: this process's own counters, used whenever Redis is not. */
   constructor(
     private readonly redis: RedisConnection,
     private readonly local: ThrottlerStorage,
