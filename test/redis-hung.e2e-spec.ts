@@ -12,7 +12,7 @@ if (!process.env.REDIS_URL) {
 const describeWithRedis = process.env.REDIS_URL ? describe : describe.skip;
 
 const CLIENTS = 8;
-const WINDOW_MS = 2000;
+const WINDOW_MS = 3000;
 const SHOUT_KEYS = 'transform-api:shout:v2:*';
 
 /** A `redis-server` of this test's own on a free loopback port, which it can pause (SIGSTOP). */
@@ -107,17 +107,19 @@ async function closedLoop(app: AppProcess, input: () => string): Promise<{ compl
   return { completed, failures };
 }
 
+// Healthy and paused are measured at the same moment, on twin apps each with a Redis of its own:
+// the machine's background load then weighs on both windows alike, and the ratio stays a ratio.
 describeWithRedis('a hung Redis costs no more than a missing one (SIGSTOP on a Redis of its own)', () => {
   let redis: OwnRedis;
+  let twinRedis: OwnRedis;
   let upstream: ShoutcloudServer;
 
   beforeAll(async () => {
-    redis = await startOwnRedis();
-    upstream = await startShoutcloudServer();
+    [redis, twinRedis, upstream] = await Promise.all([startOwnRedis(), startOwnRedis(), startShoutcloudServer()]);
   });
 
   afterAll(async () => {
-    await redis?.stop();
+    await Promise.all([redis?.stop(), twinRedis?.stop()]);
     await upstream?.close();
   });
 
@@ -127,20 +129,26 @@ describeWithRedis('a hung Redis costs no more than a missing one (SIGSTOP on a R
     ['with RATE_LIMIT_PER_MINUTE (counters in Redis)', { RATE_LIMIT_PER_MINUTE: '100000000' }],
   ])('%s', (label, extraEnv) => {
     let app: AppProcess;
+    let twin: AppProcess;
     const rateLimited = 'RATE_LIMIT_PER_MINUTE' in extraEnv;
 
     beforeAll(async () => {
-      app = await startApp({ SHOUTCLOUD_URL: upstream.url, REDIS_URL: redis.url, ...extraEnv });
-      // Connected and the server's version known: from then on rate-limit counters are shared.
-      await eventually(async () => {
-        const { redis: details } = await redisHealth(app);
-        return details.connected && details.breaker === 'closed' && details.version !== undefined;
-      }, 'connected to Redis', app);
-      expect((await postJson(app.url, '/transform', { data: 'hit me' })).status).toBe(200);
-    }, 60_000);
+      [app, twin] = await Promise.all([
+        startApp({ SHOUTCLOUD_URL: upstream.url, REDIS_URL: redis.url, ...extraEnv }),
+        startApp({ SHOUTCLOUD_URL: upstream.url, REDIS_URL: twinRedis.url, ...extraEnv }),
+      ]);
+      for (const each of [app, twin]) {
+        // Connected and the server's version known: from then on rate-limit counters are shared.
+        await eventually(async () => {
+          const { redis: details } = await redisHealth(each);
+          return details.connected && details.breaker === 'closed' && details.version !== undefined;
+        }, 'connected to Redis', each);
+        expect((await postJson(each.url, '/transform', { data: 'hit me' })).status).toBe(200);
+      }
+    }, 120_000);
 
     afterAll(async () => {
-      await app?.stop();
+      await Promise.all([app?.stop(), twin?.stop()]);
     });
 
     it.each([
@@ -149,12 +157,12 @@ describeWithRedis('a hung Redis costs no more than a missing one (SIGSTOP on a R
     ] as const)(
       '%s keep their throughput while Redis is paused, with no error answer, and Redis is used again once resumed',
       async (kind, input, floor) => {
-        const healthy = await closedLoop(app, input);
         const linesBefore = app.logLines().length;
         redis.pause();
         let paused: Awaited<ReturnType<typeof closedLoop>>;
+        let healthy: Awaited<ReturnType<typeof closedLoop>>;
         try {
-          paused = await closedLoop(app, input);
+          [paused, healthy] = await Promise.all([closedLoop(app, input), closedLoop(twin, input)]);
           const during = await redisHealth(app);
           // Information only: readiness stays 200 and the indicator `up`; the breaker says why Redis is skipped.
           expect(during.status).toBe(200);
@@ -166,7 +174,7 @@ describeWithRedis('a hung Redis costs no more than a missing one (SIGSTOP on a R
 
         process.stdout.write(
           `redis-hung ${label}, ${kind}: ${healthy.completed} answers healthy, ${paused.completed} paused ` +
-            `(${CLIENTS} clients, ${WINDOW_MS} ms each)\n`,
+            `(${CLIENTS} clients on each twin, the same ${WINDOW_MS} ms)\n`,
         );
         expect(healthy.failures).toEqual([]);
         expect(paused.failures).toEqual([]);
@@ -174,15 +182,13 @@ describeWithRedis('a hung Redis costs no more than a missing one (SIGSTOP on a R
 
         // Without a rate limit a hit never calls Redis: nothing to skip, the breaker stays closed.
         if (kind === 'misses' || rateLimited) {
-          await eventually(
-            async () => warnings(app, 'Redis', linesBefore).length === 2,
-            'a warning when Redis is skipped and one when it is used again',
-            app,
-          );
-          expect(warnings(app, 'Redis', linesBefore)).toEqual([
-            expect.stringMatching(/^Redis failed \d+ calls in a row/),
-            'Redis answered the background PING; requests use it again',
-          ]);
+          const used = 'Redis answered the background PING; requests use it again';
+          await eventually(async () => warnings(app, 'Redis', linesBefore).at(-1) === used, 'a warning when Redis is used again', app);
+          // One line per change: skipped, used again (on a saturated machine a healthy Redis can
+          // also miss the 100 ms budget after the resume, and the pair repeats).
+          const lines = warnings(app, 'Redis', linesBefore);
+          expect(lines.length % 2).toBe(0);
+          lines.forEach((line, i) => expect(line).toMatch(i % 2 === 0 ? /^Redis failed \d+ calls in a row/ : used));
           expect((await send(app.url, 'GET', '/metrics')).text).toMatch(/^redis_calls_skipped_total\{reason="breaker_open"\} [1-9]/m);
         } else {
           expect(warnings(app, 'Redis', linesBefore)).toEqual([]);
@@ -194,10 +200,9 @@ describeWithRedis('a hung Redis costs no more than a missing one (SIGSTOP on a R
         for (let i = 0; i < 5; i++) expect((await postJson(app.url, '/transform', { data: unique() })).headers['x-cache']).toBe('MISS');
         expect((await redis.admin.keys(SHOUT_KEYS)).length).toBe(keysBefore + 5);
         if (rateLimited) {
-          expect(warnings(app, 'RateLimit', linesBefore)).toEqual([
-            expect.stringMatching(/counted per replica/),
-            'Rate limits are shared through Redis again',
-          ]);
+          const lines = warnings(app, 'RateLimit', linesBefore);
+          expect(lines.length % 2).toBe(0);
+          lines.forEach((line, i) => expect(line).toMatch(i % 2 === 0 ? /counted per replica/ : 'Rate limits are shared through Redis again'));
         }
       },
       60_000,
