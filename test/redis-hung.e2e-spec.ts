@@ -184,10 +184,9 @@ describeWithRedis('a hung Redis costs no more than a missing one (SIGSTOP on a R
         if (kind === 'misses' || rateLimited) {
           const used = 'Redis answered the background PING; requests use it again';
           await eventually(async () => warnings(app, 'Redis', linesBefore).at(-1) === used, 'a warning when Redis is used again', app);
-          // One line per change: skipped, used again (on a saturated machine a healthy Redis can
-          // also miss the 100 ms budget after the resume, and the pair repeats).
+          // One line per change, alternating: skipped, used again (on a saturated machine a healthy
+          // Redis can also miss the 100 ms budget after the resume, and the pair repeats).
           const lines = warnings(app, 'Redis', linesBefore);
-          expect(lines.length % 2).toBe(0);
           lines.forEach((line, i) => expect(line).toMatch(i % 2 === 0 ? /^Redis failed \d+ calls in a row/ : used));
           expect((await send(app.url, 'GET', '/metrics')).text).toMatch(/^redis_calls_skipped_total\{reason="breaker_open"\} [1-9]/m);
         } else {
@@ -201,7 +200,7 @@ describeWithRedis('a hung Redis costs no more than a missing one (SIGSTOP on a R
         expect((await redis.admin.keys(SHOUT_KEYS)).length).toBe(keysBefore + 5);
         if (rateLimited) {
           const lines = warnings(app, 'RateLimit', linesBefore);
-          expect(lines.length % 2).toBe(0);
+          expect(lines.length).toBeGreaterThanOrEqual(2);
           lines.forEach((line, i) => expect(line).toMatch(i % 2 === 0 ? /counted per replica/ : 'Rate limits are shared through Redis again'));
         }
       },
