@@ -13,7 +13,10 @@ const unique = (label: string) => `${label}-${Math.random().toString(36).slice(2
 
 async function health(app: AppProcess) {
   const response = await send(app.url, 'GET', '/health');
-  return { status: response.status, redis: response.json<{ details: { redis: { connected: boolean } } }>().details.redis };
+  return {
+    status: response.status,
+    redis: response.json<{ details: { redis: { connected: boolean; version?: string } } }>().details.redis,
+  };
 }
 
 async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
@@ -97,7 +100,9 @@ describeWithRedis('two replicas sharing Redis (SPEC 5.3, 5.5)', () => {
     const limited = { SHOUTCLOUD_URL: upstream.url, REDIS_URL: REDIS_URL!, RATE_LIMIT_PER_MINUTE: '4', TRUST_PROXY_HOPS: '1' };
     const [c, d] = await Promise.all([startApp(limited), startApp(limited)]);
     try {
-      await eventually(async () => (await health(c)).redis.connected && (await health(d)).redis.connected, 'connected');
+      // Counters are shared once each replica knows the server's version (PEXPIRE NX needs 7.0).
+      const sharing = async (app: AppProcess) => (await health(app)).redis.version !== undefined;
+      await eventually(async () => (await sharing(c)) && (await sharing(d)), 'both know the Redis version');
       // A client address of its own, so earlier runs within the same minute do not count.
       const client = { 'x-forwarded-for': `10.${[1, 2, 3].map(() => Math.floor(Math.random() * 250)).join('.')}` };
       const statuses: number[] = [];
