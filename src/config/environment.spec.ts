@@ -17,6 +17,9 @@ describe('validateEnvironment', () => {
       SHUTDOWN_GRACE_MS: 10_000,
       REQUEST_DEADLINE_MS: 3000,
       SHOUTCLOUD_FALLBACK: 'off',
+      REDIS_TIMEOUT_MS: 100,
+      REDIS_BREAKER_THRESHOLD: 5,
+      REDIS_PROBE_INTERVAL_MS: 1000,
       LOG_LEVEL: 'info',
     });
     expect(env.REDIS_URL).toBeUndefined();
@@ -41,6 +44,8 @@ describe('validateEnvironment', () => {
     ['SHOUTCLOUD_FALLBACK', 'yes'],
     ['LOG_LEVEL', 'verbose'],
     ['RATE_LIMIT_PER_MINUTE', '0'],
+    ['REDIS_BREAKER_THRESHOLD', '0'],
+    ['REDIS_PROBE_INTERVAL_MS', '50'],
   ])('refuses %s=%s with a line naming the variable', (name, value) => {
     try {
       validateEnvironment({ [name]: value });

@@ -75,6 +75,12 @@ export class Environment {
   /** Timeout of one Redis command, in ms; past it the request goes on without Redis. Default 100. */
   @toInteger @IsInt() @Min(1) @Max(10_000) REDIS_TIMEOUT_MS = 100;
 
+  /** Consecutive failed or timed-out Redis calls after which requests stop calling Redis. Default 5. */
+  @toInteger @IsInt() @Min(1) @Max(1000) REDIS_BREAKER_THRESHOLD = 5;
+
+  /** While requests skip Redis, a background PING checks it this often, in ms. Default 1000. */
+  @toInteger @IsInt() @Min(100) @Max(60_000) REDIS_PROBE_INTERVAL_MS = 1000;
+
   /** Longest `data`, in Unicode code points. Default 10000. */
   @toInteger @IsInt() @Min(1) MAX_INPUT_LENGTH = 10_000;
 
