@@ -22,6 +22,7 @@ describe('validateEnvironment', () => {
     expect(env.REDIS_URL).toBeUndefined();
     expect(env.RATE_LIMIT_PER_MINUTE).toBeUndefined();
     expect(env.CORS_ORIGINS).toBeUndefined();
+    expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
   });
 
   it('converts and keeps valid values; blank means default', () => {
@@ -41,6 +42,7 @@ describe('validateEnvironment', () => {
     ['SHOUTCLOUD_FALLBACK', 'yes'],
     ['LOG_LEVEL', 'verbose'],
     ['RATE_LIMIT_PER_MINUTE', '0'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
   ])('refuses %s=%s with a line naming the variable', (name, value) => {
     try {
       validateEnvironment({ [name]: value });
