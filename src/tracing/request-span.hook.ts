@@ -24,9 +24,13 @@ export function installRequestSpans(fastify: FastifyInstance): void {
 
   fastify.addHook('onRequest', (request, _reply, done) => {
     const route = request.routeOptions.url;
+    // An unmatched request has no route: its span is named by the method alone.
     const span = tracer.startSpan(
       route === undefined ? request.method : `${request.method} ${route}`,
-      { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'http.route': route } },
+      {
+        kind: SpanKind.SERVER,
+        attributes: route === undefined ? { 'http.request.method': request.method } : { 'http.request.method': request.method, 'http.route': route },
+      },
       propagation.extract(ROOT_CONTEXT, request.headers),
     );
     request.span = span;
