@@ -16,8 +16,11 @@ try {
   process.exit(1);
 }
 
+// The SDK registers before the application loads, and only when tracing is on.
+const tracing = environment().OTEL_EXPORTER_OTLP_ENDPOINT ? await import('./tracing/tracing.setup.js') : undefined;
 const [{ Logger }, { createApp }] = await Promise.all([import('@nestjs/common'), import('./app.setup.js')]);
 const app = await createApp();
+tracing?.instrumentApp(app);
 const { PORT, HOST, SHOUTCLOUD_URL } = environment();
 await app.listen({ port: PORT, host: HOST });
 new Logger('Main').log(`transform-api listening on ${HOST}:${PORT}, Shoutcloud at ${SHOUTCLOUD_URL}`);

@@ -25,6 +25,7 @@ describe('validateEnvironment', () => {
     expect(env.REDIS_URL).toBeUndefined();
     expect(env.RATE_LIMIT_PER_MINUTE).toBeUndefined();
     expect(env.CORS_ORIGINS).toBeUndefined();
+    expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
   });
 
   it('converts and keeps valid values; blank means default', () => {
@@ -46,6 +47,7 @@ describe('validateEnvironment', () => {
     ['RATE_LIMIT_PER_MINUTE', '0'],
     ['REDIS_BREAKER_THRESHOLD', '0'],
     ['REDIS_PROBE_INTERVAL_MS', '50'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
   ])('refuses %s=%s with a line naming the variable', (name, value) => {
     try {
       validateEnvironment({ [name]: value });

@@ -102,6 +102,17 @@ export class Environment {
   /** Comma-separated origins allowed by CORS. Unset: CORS off. */
   @IsOptional() @IsString() CORS_ORIGINS?: string = undefined;
 
+  /**
+   * OTLP/HTTP collector base URL (`/v1/traces` is appended). Unset: tracing off, and no
+   * OpenTelemetry SDK is loaded. The SDK's other standard OTEL_* variables apply as documented.
+   */
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string = undefined;
+
+  /** `service.name` of the exported spans. Default transform-api. */
+  @IsString() OTEL_SERVICE_NAME = 'transform-api';
+
   /** pino level. Default info. */
   @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 
