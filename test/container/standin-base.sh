@@ -126,7 +126,7 @@ fi
 
 FIX="podman could not import the stand-in (storage: $CACHE_DIR/containers); read its error above"
 tar -C "$work/rootfs" --numeric-owner -cf "$work/rootfs.tar" .
-pm import \
+pm import --quiet \
   --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
   --change "ENV NODE_VERSION=${node_version}" \
   "${extra_env[@]}" \
