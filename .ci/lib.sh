@@ -37,7 +37,10 @@ trap 'ci_on_err $? $LINENO' ERR
 # One EXIT trap per script, running every registered clean-up (last registered first); they can
 # read the script's exit status in CI_EXIT_STATUS.
 CI_AT_EXIT=()
-ci_at_exit() { CI_AT_EXIT=("$1" "${CI_AT_EXIT[@]}"); }
+# `ci_at_exit --last cmd` runs cmd after all the others (a closing line stays the last line).
+ci_at_exit() {
+  if [ "$1" = --last ]; then CI_AT_EXIT=("${CI_AT_EXIT[@]}" "$2"); else CI_AT_EXIT=("$1" "${CI_AT_EXIT[@]}"); fi
+}
 ci_run_at_exit() {
   CI_EXIT_STATUS=$?
   local cmd
