@@ -1,5 +1,5 @@
 import { startShoutcloudServer, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
-import { startApp, type AppProcess } from './support/app-process.js';
+import { startApps, type AppProcess } from './support/app-process.js';
 import { postJson, send } from './support/http.js';
 import { startTcpProxy, type CuttableProxy } from './support/tcp-proxy.js';
 
@@ -42,7 +42,7 @@ describeWithRedis('two replicas sharing Redis (SPEC 5.3, 5.5)', () => {
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(proxy.port);
     const env = { SHOUTCLOUD_URL: upstream.url, REDIS_URL: viaProxy.toString(), REDIS_TIMEOUT_MS: '200' };
-    [a, b] = await Promise.all([startApp(env), startApp(env)]);
+    [a, b] = await startApps(2, env);
     await eventually(async () => (await health(a)).redis.connected && (await health(b)).redis.connected, 'both connected');
   });
 
@@ -98,7 +98,7 @@ describeWithRedis('two replicas sharing Redis (SPEC 5.3, 5.5)', () => {
 
   it('shares the rate limit across replicas', async () => {
     const limited = { SHOUTCLOUD_URL: upstream.url, REDIS_URL: REDIS_URL!, RATE_LIMIT_PER_MINUTE: '4', TRUST_PROXY_HOPS: '1' };
-    const [c, d] = await Promise.all([startApp(limited), startApp(limited)]);
+    const [c, d] = await startApps(2, limited);
     try {
       // Counters are shared once each replica knows the server's version (PEXPIRE NX needs 7.0).
       const sharing = async (app: AppProcess) => (await health(app)).redis.version !== undefined;
