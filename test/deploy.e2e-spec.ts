@@ -393,6 +393,20 @@ if (!hasKubectl()) {
       expect(apiDeployment(overlay('production')).spec.replicas).toBeUndefined();
     });
 
+    it('production: requests, limits and the autoscaler target are the measured ones of deploy/sizing/README.md, on CPU', () => {
+      const readme = readFileSync(join(ROOT, 'deploy/sizing/README.md'), 'utf8');
+      const { requests, limits } = apiContainer(overlay('production')).resources ?? {};
+      expect(readme).toContain(`**CPU request \`${requests?.cpu}\`**`);
+      expect(readme).toContain(`**Limit \`${limits?.cpu}\`**`);
+      expect(readme).toContain(`**Memory request \`${requests?.memory}\`**`);
+      expect(readme).toContain(`**Limit \`${limits?.memory}\`**`);
+      const metrics = (find(overlay('production'), 'HorizontalPodAutoscaler', 'transform-api')?.spec as {
+        metrics: Array<{ type: string; resource?: { name: string; target: { type: string; averageUtilization: number } } }>;
+      }).metrics;
+      expect(metrics.map((m) => [m.type, m.resource?.name, m.resource?.target.type])).toEqual([['Resource', 'cpu', 'Utilization']]);
+      expect(readme).toContain(`**Autoscaler on CPU, target ${metrics[0].resource?.target.averageUtilization} %**`);
+    });
+
     it('production: Redis, an image from a registry, and a TLS Ingress through cert-manager that does not retry', () => {
       const objects = overlay('production');
       expect(configOf(objects).REDIS_URL).toMatch(/^rediss?:\/\//);
