@@ -16,7 +16,9 @@ const UTF8_LABELS: ReadonlySet<string> = new Set(['utf-8', 'utf8']);
 /** `application/json`: any JSON value; the DTO decides whether it is usable. */
 export function parseJsonBody(body: Buffer, headers: IncomingHttpHeaders): unknown {
   refuseContentEncoding(headers);
-  const charset = headers['content-type']?.match(CHARSET)?.[1];
+  const contentType = headers['content-type'];
+  // Most callers send no parameters: only a `;` can start a charset.
+  const charset = contentType?.includes(';') ? contentType.match(CHARSET)?.[1] : undefined;
   if (charset !== undefined && !UTF8_LABELS.has(charset.toLowerCase())) {
     throw new ApiError(415, `The JSON body is declared as charset "${charset}"; this API reads JSON only as UTF-8.`);
   }
