@@ -57,8 +57,8 @@ export async function createApp(): Promise<NestFastifyApplication> {
   // Fastify parses text/plain by default; this API takes JSON or forms, anything else is a 415.
   fastify.removeContentTypeParser('text/plain');
   // Both parsers take the adapter's bodyLimit (MAX_BODY_BYTES).
-  app.useBodyParser('application/json', {}, (_request, body, done) => done(null, parseJsonBody(body)));
-  app.useBodyParser('application/x-www-form-urlencoded', {}, (_request, body, done) => done(null, parseFormBody(body)));
+  app.useBodyParser('application/json', {}, (request, body, done) => done(null, parseJsonBody(body, request.headers)));
+  app.useBodyParser('application/x-www-form-urlencoded', {}, (request, body, done) => done(null, parseFormBody(body, request.headers)));
 
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.headers(securityHeadersFor(request.url));
