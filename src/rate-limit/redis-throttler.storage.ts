@@ -37,8 +37,9 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     // Until a connection has said which version it runs, nothing was ever shared: count here.
     if (version === undefined || !supportsExpireNx(version)) return this.local.increment(key, ttlMs, limit, blockMs, name);
     const redisKey = `transform-api:rate:${name}:${key}`;
-    const reply = await this.redis.run((client) =>
-      client.multi().incr(redisKey).pExpire(redisKey, ttlMs, 'NX').pTTL(redisKey).exec(),
+    const reply = await this.redis.run(
+      (client) => client.multi().incr(redisKey).pExpire(redisKey, ttlMs, 'NX').pTTL(redisKey).exec(),
+      'MULTI',
     );
     if (!reply) {
       this.switchTo(false);

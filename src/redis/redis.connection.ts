@@ -14,6 +14,7 @@ import {
   type CircuitBreakerPolicy,
   type IPolicy,
 } from 'cockatiel';
+import { redisCommandAttributes, SpanName, withSpan } from '../tracing/tracing.js';
 import { redisConfig } from './redis.config.js';
 
 /** Injection token of the node-redis client; `undefined` when `REDIS_URL` is unset. */
@@ -130,15 +131,18 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
    * Runs one Redis command under the one Redis failure policy: bounded by `REDIS_TIMEOUT_MS`,
    * skipped while Redis is disconnected or the breaker is open. Resolves `undefined` when the
    * command was skipped, failed or ran out of time, so a caller on a request's path goes on
-   * without Redis.
+   * without Redis. `operation` names the command in its trace span (e.g. `GET`, `MULTI`).
    */
-  async run<T>(command: (client: RedisClientType) => Promise<T>): Promise<T | undefined> {
+  async run<T>(command: (client: RedisClientType) => Promise<T>, operation = 'command'): Promise<T | undefined> {
     const client = this.client;
     if (!client) return undefined;
     if (!client.isReady) return this.skip('disconnected');
     if (this.breaker.state !== CircuitState.Closed) return this.skip('breaker_open');
     try {
-      return await this.policy.execute(() => command(client));
+      // Inside the try, so a timeout or failure is recorded on the span before it is swallowed.
+      return await withSpan(SpanName.RedisCommand, redisCommandAttributes(operation), () =>
+        this.policy.execute(() => command(client)),
+      );
     } catch (error) {
       this.logger.debug(`Redis call skipped: ${(error as Error).message}`);
       return this.skip(error instanceof TaskCancelledError ? 'timeout' : 'error');
