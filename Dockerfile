@@ -60,13 +60,22 @@ LABEL org.opencontainers.image.title="transform-api" \
       org.opencontainers.image.source="${SOURCE}" \
       org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.base.name="${NODE_IMAGE}"
-ENV NODE_ENV=production
+# Node's compile cache (V8 bytecode of every module loaded at start-up), primed below at build
+# time: start-up is mostly compiling modules, and a pod's root filesystem is read-only, so the
+# cache has to ship in the image. Node only reads it at run time (and skips files it cannot write).
+ENV NODE_ENV=production NODE_COMPILE_CACHE=/app/.compile-cache
 EXPOSE 3000
-# The official image's `node` user, by number so that Kubernetes can check runAsNonRoot.
-USER 1000:1000
 # Node is PID 1 (the base image's entrypoint execs it) and handles SIGTERM itself: drain, exit 0.
 CMD ["node", "dist/main.js"]
 # COPY leaves files owned by root, so the app cannot change its own code or dependencies, and
 # the root filesystem can be mounted read-only.
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /out/app/ ./
+COPY LICENSE ./
+# Builds the application as a start would (no listening, no Redis or Shoutcloud call), then
+# writes the cache; as root, so the running app cannot alter it.
+RUN LOG_LEVEL=warn node --input-type=module -e "import module from 'node:module'; \
+      const { createApp } = await import('./dist/app.setup.js'); await (await createApp()).init(); \
+      module.flushCompileCache(); process.exit(0);"
+# The official image's `node` user, by number so that Kubernetes can check runAsNonRoot.
+USER 1000:1000

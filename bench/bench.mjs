@@ -9,7 +9,7 @@
 // --out=DIR (BENCH_OUT), --log-level=L (the service's LOG_LEVEL, warn), --smoke (1 s, 1 run, 1 start:
 // proves the instrument works, nothing more). `--only=memory` runs the long memory scenario
 // (bench/lib/memory.mjs), never run by default.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -274,12 +274,15 @@ async function loadScenario(id, targets, control) {
       if (def.hot) await post(target, def.hot);
       await control.reset();
       await control.setLatency(def.latencyMs);
+      const cpuBefore = cpuMs(target.pid);
       const result = await load(target.url, { connections: options.connections, durationS: options.durationS, requestSpec: def.spec() });
+      // CPU time of the target per answer: steadier than req/s when other work shares the cores.
+      result.cpuUsPerReq = result.completed > 0 ? ((cpuMs(target.pid) - cpuBefore) * 1000) / result.completed : 0;
       result.upstream = await control.requests();
       result.rssMiB = await rssMiB(target.pid);
       loads.push(load1());
       runs[kind].push(result);
-      log(`  ${kind.padEnd(7)} run ${run + 1}: ${Math.round(result.reqPerSec)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, ${result.errors} errors, ${result.upstream} upstream, load ${loads.at(-1)}`);
+      log(`  ${kind.padEnd(7)} run ${run + 1}: ${Math.round(result.reqPerSec)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, ${Math.round(result.cpuUsPerReq)} µs CPU/req, ${result.errors} errors, ${result.upstream} upstream, load ${loads.at(-1)}`);
     }
   }
   await control.setLatency(0);
@@ -306,6 +309,17 @@ function rowOf(id, scenario, runs, loads) {
   };
 }
 
+/** utime + stime of a process so far, in ms (Linux; 0 elsewhere). */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // fields[11], fields[12]: utime, stime (fields 14 and 15 of proc(5)), in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 const verdict = (met) => (met ? 'PASS' : 'MISS');
 
 function summarise(runs) {
@@ -315,6 +329,7 @@ function summarise(runs) {
     p99: median(runs.map((r) => r.p99)),
     errors: sum(runs.map((r) => r.errors)),
     upstream: median(runs.map((r) => r.upstream)),
+    cpuUsPerReq: median(runs.map((r) => r.cpuUsPerReq ?? 0)),
     rssMiB: runs.at(-1)?.rssMiB,
   };
 }

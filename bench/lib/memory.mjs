@@ -11,11 +11,21 @@ import { ROOT, rssMiB } from './processes.mjs';
 const CGROUP_ROOT = '/sys/fs/cgroup/memory';
 const SAMPLE_MS = 5000;
 
+/** The service container of deploy/base/deployment.yaml. */
+function deploymentContainer() {
+  const docs = parseAllDocuments(readFileSync(`${ROOT}deploy/base/deployment.yaml`, 'utf8')).map((doc) => doc.toJS());
+  return docs.find((doc) => doc?.kind === 'Deployment')?.spec?.template?.spec?.containers?.[0];
+}
+
+/** The container's NODE_OPTIONS (its heap sizing) as node arguments, as the pod runs it. */
+export function deploymentNodeArgs() {
+  const value = deploymentContainer()?.env?.find((variable) => variable.name === 'NODE_OPTIONS')?.value;
+  return value ? String(value).split(/\s+/).filter(Boolean) : [];
+}
+
 /** The service container's `resources.limits.memory` in deploy/base/deployment.yaml, in bytes. */
 export function deploymentMemoryLimit() {
-  const docs = parseAllDocuments(readFileSync(`${ROOT}deploy/base/deployment.yaml`, 'utf8')).map((doc) => doc.toJS());
-  const deployment = docs.find((doc) => doc?.kind === 'Deployment');
-  const limit = deployment?.spec?.template?.spec?.containers?.[0]?.resources?.limits?.memory;
+  const limit = deploymentContainer()?.resources?.limits?.memory;
   const match = /^(\d+)(Mi|Gi|M|G)?$/.exec(String(limit ?? ''));
   if (!match) throw new Error(`no memory limit found in deploy/base/deployment.yaml (found ${limit})`);
   const unit = { Mi: 2 ** 20, Gi: 2 ** 30, M: 1e6, G: 1e9 }[match[2]] ?? 1;
@@ -62,13 +72,13 @@ export async function memoryScenario({ spawnTarget, control, options, log }) {
   const limit = deploymentMemoryLimit();
   const limitMiB = limit.bytes / 2 ** 20;
   const cgroup = createCgroup(limit.bytes);
-  log(`memory: service in cgroup ${cgroup.dir} limited to ${limit.text}; ${options.memoryInputs} unique inputs, then ${options.memoryMixedS} s of the 90/10 mix`);
+  log(`memory: service in cgroup ${cgroup.dir} limited to ${limit.text}, node ${deploymentNodeArgs().join(' ') || '(no flags)'}; ${options.memoryInputs} unique inputs, then ${options.memoryMixedS} s of the 90/10 mix`);
   await control.reset();
   await control.setLatency(0);
   const samples = [];
   let service;
   try {
-    service = await spawnTarget('service', { cgroup: cgroup.dir });
+    service = await spawnTarget('service', { cgroup: cgroup.dir, nodeArgs: deploymentNodeArgs() });
     const started = performance.now();
     let timer;
     const sample = async (phase) => {

@@ -1,4 +1,3 @@
-import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
 import secureJson from 'secure-json-parse';
 import { ApiError } from '../errors/api-error.js';
@@ -12,6 +11,17 @@ import { ApiError } from '../errors/api-error.js';
 const PROTOTYPE_KEYS: Readonly<secureJson.ScanOptions> = Object.freeze({ protoAction: 'error', constructorAction: 'error' });
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
 const UTF8_LABELS: ReadonlySet<string> = new Set(['utf-8', 'utf8']);
+// Checks and decodes in one pass; `ignoreBOM: true` keeps a BOM in the text, as Buffer#toString did.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The body as text, or a 400 when it is not valid UTF-8 (never U+FFFD in its place). */
+function utf8Text(body: Buffer): string {
+  try {
+    return UTF8.decode(body);
+  } catch {
+    throw new ApiError(400, 'The request body is not valid UTF-8.');
+  }
+}
 
 /** `application/json`: any JSON value; the DTO decides whether it is usable. */
 export function parseJsonBody(body: Buffer, headers: IncomingHttpHeaders): unknown {
@@ -23,10 +33,10 @@ export function parseJsonBody(body: Buffer, headers: IncomingHttpHeaders): unkno
     throw new ApiError(415, `The JSON body is declared as charset "${charset}"; this API reads JSON only as UTF-8.`);
   }
   if (body.length === 0) throw new ApiError(400, 'The request body is empty; send {"data": "<text>"}.');
-  if (!isUtf8(body)) throw new ApiError(400, 'The request body is not valid UTF-8.');
+  const text = utf8Text(body);
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     throw new ApiError(400, 'The request body is not valid JSON.');
   }
@@ -46,9 +56,8 @@ export function parseJsonBody(body: Buffer, headers: IncomingHttpHeaders): unkno
  */
 export function parseFormBody(body: Buffer, headers: IncomingHttpHeaders): Record<string, string | string[]> {
   refuseContentEncoding(headers);
-  if (!isUtf8(body)) throw new ApiError(400, 'The request body is not valid UTF-8.');
+  const text = utf8Text(body);
   const fields: Record<string, string | string[]> = Object.create(null);
-  const text = body.toString('utf8');
   if (text === '') return fields;
   for (const pair of text.split('&')) {
     if (pair === '') continue;

@@ -23,12 +23,17 @@ export function installHttpMetrics(fastify: FastifyInstance, metrics: MetricsSer
     }
     return found;
   };
-  fastify.addHook('onRequest', (_request, _reply, done) => {
+  // A request leaves the gauge when its response closes: exactly once, whether it was answered
+  // or its client left first. Neither `onResponse` (never runs when nothing could be written) nor
+  // `onRequestAbort` (runs only while the body is still arriving: Node sets `req.aborted` only
+  // then) covers a client that leaves while its answer is being worked out.
+  const leave = () => metrics.httpInFlight.dec();
+  fastify.addHook('onRequest', (_request, reply, done) => {
     metrics.httpInFlight.inc();
+    reply.raw.on('close', leave);
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {
-    metrics.httpInFlight.dec();
     const { count, duration } = seriesOf(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode);
     count.inc();
     duration.observe(reply.elapsedTime / 1000);

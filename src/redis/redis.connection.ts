@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { createClient, type RedisClientType } from '@keyv/redis';
+import type { RedisClientType } from '@keyv/redis';
 import {
   CircuitState,
   ConsecutiveBreaker,
@@ -37,8 +37,10 @@ export type RedisBreakerState = (typeof REDIS_BREAKER_STATES)[number];
 const MAX_PENDING_COMMANDS = 1000;
 
 /** The node-redis client for `REDIS_URL`, not yet connected; `undefined` when it is unset. */
-export function createRedisClient(config: ConfigType<typeof redisConfig>): RedisClientType | undefined {
+export async function createRedisClient(config: ConfigType<typeof redisConfig>): Promise<RedisClientType | undefined> {
   if (!config.url) return undefined;
+  // Loaded only when configured: the client is a few hundred modules of start-up and memory.
+  const { createClient } = await import('@keyv/redis');
   return createClient({
     url: config.url,
     // Commands fail at once while disconnected instead of waiting for a reconnection.

@@ -31,7 +31,7 @@ async function serviceWith(setup: Setup) {
   const redis = new Map(Object.entries(setup.redis ?? {}));
   const shout = jest.fn(setup.shout ?? (async (text: string) => text.toUpperCase()));
   const cache = {
-    fromMemory: jest.fn(async (text: string) => memory.get(text)),
+    fromMemory: jest.fn((text: string) => memory.get(text)),
     fromRedis: jest.fn(async (text: string) => redis.get(text)),
     remember: jest.fn(async (text: string, output: string) => void memory.set(text, fresh(output))),
   };
@@ -58,6 +58,20 @@ describe('ShoutcloudService', () => {
       { output: 'C', provenance: 'upstream' },
     ]);
     expect(shout.mock.calls.map(([text]) => text)).toEqual(['c']);
+  });
+
+  it('answers synchronously only when every text is fresh in memory, counting nothing otherwise', async () => {
+    const { service, cache } = await serviceWith({ memory: { a: fresh('A'), b: fresh('B'), old: expired('OLD') } });
+    const answered: Shout[] = [];
+    service.onAnswer((shout) => answered.push(shout));
+    expect(service.fromMemory(['a', 'b'])).toEqual([
+      { output: 'A', provenance: 'memory' },
+      { output: 'B', provenance: 'memory' },
+    ]);
+    expect(service.fromMemory(['a', 'c'])).toBeUndefined();
+    expect(service.fromMemory(['old'])).toBeUndefined();
+    expect(answered).toHaveLength(2);
+    expect(cache.fromRedis).not.toHaveBeenCalled();
   });
 
   it('keeps what Shoutcloud answered and serves it from memory next time', async () => {

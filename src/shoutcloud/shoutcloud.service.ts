@@ -59,8 +59,22 @@ export class ShoutcloudService {
     return Promise.all(texts.map((text) => this.shoutOne(text, signal)));
   }
 
+  /**
+   * The answers, synchronously, when every text is fresh in the in-process tier; else undefined
+   * (and nothing counted), for {@link shout}. A cache hit then costs no promise, no signal, no timer.
+   */
+  fromMemory(texts: readonly string[]): Shout[] | undefined {
+    const outputs: string[] = [];
+    for (const text of texts) {
+      const cached = this.cache.fromMemory(text);
+      if (!cached || !isFresh(cached)) return undefined;
+      outputs.push(cached.output);
+    }
+    return outputs.map((output) => this.answer(output, 'memory'));
+  }
+
   private async shoutOne(text: string, signal: AbortSignal): Promise<Shout> {
-    const cached = await this.cache.fromMemory(text);
+    const cached = this.cache.fromMemory(text);
     if (cached && isFresh(cached)) return this.answer(cached.output, 'memory');
     const flight = this.flights.get(text) ?? this.takeOff(text, cached);
     try {

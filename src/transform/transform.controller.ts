@@ -111,7 +111,7 @@ export class TransformController {
   transform(
     @Body(TransformRequestPipe) body: TransformRequestDto,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<TransformResponseDto> {
+  ): TransformResponseDto | Promise<TransformResponseDto> {
     return this.answer(body, reply);
   }
 
@@ -135,13 +135,19 @@ export class TransformController {
   legacy(
     @Body(TransformRequestPipe) body: TransformRequestDto,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<TransformResponseDto> {
+  ): TransformResponseDto | Promise<TransformResponseDto> {
     return this.answer(body, reply);
   }
 
-  private async answer(body: TransformRequestDto, reply: FastifyReply): Promise<TransformResponseDto> {
-    const [result] = await this.transformer.transform([body.data], requestSignal(reply, this.config.deadlineMs));
-    reply.header('x-cache', X_CACHE[result.source]);
-    return { data: result.data };
+  // A cache hit is answered without a promise, a signal or a deadline timer: they are made only
+  // when the answer has to be looked up beyond the process.
+  private answer(body: TransformRequestDto, reply: FastifyReply): TransformResponseDto | Promise<TransformResponseDto> {
+    const results = this.transformer.transform([body.data], () => requestSignal(reply, this.config.deadlineMs));
+    return Array.isArray(results) ? respond(results, reply) : results.then((later) => respond(later, reply));
   }
+}
+
+function respond([result]: Transformed[], reply: FastifyReply): TransformResponseDto {
+  reply.header('x-cache', X_CACHE[result.source]);
+  return { data: result.data };
 }

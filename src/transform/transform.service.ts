@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ShoutcloudService, type Provenance } from '../shoutcloud/shoutcloud.service.js';
+import { ShoutcloudService, type Provenance, type Shout } from '../shoutcloud/shoutcloud.service.js';
 import { reverseGraphemes } from './reverse-graphemes.js';
 
 /** One transformed text, and where its capitals came from (`empty`: nothing to upper-case). */
@@ -16,17 +16,26 @@ export class TransformService {
 
   /**
    * Reverses each text by grapheme clusters, then upper-cases them all through Shoutcloud in one
-   * request. Answers in order; rejects with `signal.reason` once the signal aborts.
+   * request. Answers in order: synchronously when every answer is in the in-process cache, else
+   * as a promise that rejects with the signal's reason once it aborts.
+   * @param signal called once, and only when a text has to be looked up beyond the process.
    */
-  async transform(texts: readonly string[], signal: AbortSignal): Promise<Transformed[]> {
+  transform(texts: readonly string[], signal: () => AbortSignal): Transformed[] | Promise<Transformed[]> {
     const reversed = texts.map(reverseGraphemes);
     // "" needs neither an upstream call nor a cache entry.
-    const shouts = await this.shoutcloud.shout(reversed.filter((text) => text !== ''), signal);
-    let next = 0;
-    return reversed.map((text) => {
-      if (text === '') return EMPTY;
-      const { output, provenance } = shouts[next++];
-      return { data: output, source: provenance };
-    });
+    const wanted = reversed.filter((text) => text !== '');
+    const inMemory = this.shoutcloud.fromMemory(wanted);
+    if (inMemory) return inOrder(reversed, inMemory);
+    return this.shoutcloud.shout(wanted, signal()).then((shouts) => inOrder(reversed, shouts));
   }
+}
+
+/** The transformed texts in order, from the shouts of the non-empty ones. */
+function inOrder(reversed: readonly string[], shouts: readonly Shout[]): Transformed[] {
+  let next = 0;
+  return reversed.map((text) => {
+    if (text === '') return EMPTY;
+    const { output, provenance } = shouts[next++];
+    return { data: output, source: provenance };
+  });
 }
