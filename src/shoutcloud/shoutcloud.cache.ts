@@ -109,7 +109,7 @@ export class ShoutcloudCache {
     const entry = await this.redis.run(async (client) => {
       const stored = await client.get(redisKey(text));
       return stored === null ? undefined : (JSON.parse(stored) as CachedShout);
-    });
+    }, 'GET');
     const remainingMs = entry ? entry.freshUntil + this.config.cacheStaleMs - Date.now() : 0;
     if (entry && remainingMs > 0) await this.memory.set(text, entry, remainingMs);
     return entry;
@@ -120,7 +120,10 @@ export class ShoutcloudCache {
     const entry: CachedShout = { output, freshUntil: Date.now() + this.config.cacheTtlMs };
     await Promise.all([
       this.memory.set(text, entry, this.keepMs),
-      this.redis.run((client) => client.set(redisKey(text), JSON.stringify(entry), { expiration: { type: 'PX', value: this.keepMs } })),
+      this.redis.run(
+        (client) => client.set(redisKey(text), JSON.stringify(entry), { expiration: { type: 'PX', value: this.keepMs } }),
+        'SET',
+      ),
     ]);
   }
 }
