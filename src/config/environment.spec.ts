@@ -18,6 +18,12 @@ describe('validateEnvironment', () => {
       REQUEST_DEADLINE_MS: 3000,
       SHOUTCLOUD_FALLBACK: 'off',
       LOG_LEVEL: 'info',
+      BATCH_MAX_ITEMS: 100,
+      SHOUTCLOUD_COALESCE: 'on',
+      SHOUTCLOUD_COALESCE_MAX_BYTES: 65_536,
+      SHOUTCLOUD_HEDGE: 'on',
+      SHOUTCLOUD_HEDGE_MIN_MS: 50,
+      SHOUTCLOUD_HEDGE_MAX_MS: 500,
     });
     expect(env.REDIS_URL).toBeUndefined();
     expect(env.RATE_LIMIT_PER_MINUTE).toBeUndefined();
@@ -41,6 +47,13 @@ describe('validateEnvironment', () => {
     ['SHOUTCLOUD_FALLBACK', 'yes'],
     ['LOG_LEVEL', 'verbose'],
     ['RATE_LIMIT_PER_MINUTE', '0'],
+    ['BATCH_MAX_ITEMS', '0'],
+    ['BATCH_MAX_ITEMS', '10001'],
+    ['SHOUTCLOUD_COALESCE', 'true'],
+    ['SHOUTCLOUD_COALESCE_MAX_BYTES', '100'],
+    ['SHOUTCLOUD_HEDGE', 'yes'],
+    ['SHOUTCLOUD_HEDGE_MIN_MS', '0'],
+    ['SHOUTCLOUD_HEDGE_MAX_MS', '1.5'],
   ])('refuses %s=%s with a line naming the variable', (name, value) => {
     try {
       validateEnvironment({ [name]: value });
@@ -50,6 +63,12 @@ describe('validateEnvironment', () => {
       expect((error as EnvironmentError).problems).toHaveLength(1);
       expect((error as EnvironmentError).problems[0]).toMatch(new RegExp(`^${name}=`));
     }
+  });
+
+  it('refuses a hedge minimum above its maximum', () => {
+    expect(() => validateEnvironment({ SHOUTCLOUD_HEDGE_MIN_MS: '600', SHOUTCLOUD_HEDGE_MAX_MS: '500' })).toThrow(
+      expect.objectContaining({ problems: ['SHOUTCLOUD_HEDGE_MIN_MS: must not exceed SHOUTCLOUD_HEDGE_MAX_MS'] }),
+    );
   });
 
   it('reports every bad variable at once', () => {
