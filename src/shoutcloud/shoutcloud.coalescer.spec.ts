@@ -20,7 +20,9 @@ function coalescerWith(maxBytes = 1024) {
   const coalescer = new ShoutcloudCoalescer({ send, maxBytes });
   const mismatches: MismatchEvent[] = [];
   coalescer.onMismatch((event) => mismatches.push(event));
-  return { coalescer, send, calls, mismatches };
+  const sizes: number[] = [];
+  coalescer.onCall(({ texts }) => sizes.push(texts));
+  return { coalescer, send, calls, mismatches, sizes };
 }
 
 /** Runs the flush the coalescer scheduled with setImmediate. */
@@ -76,12 +78,13 @@ describe('ShoutcloudCoalescer', () => {
   });
 
   it('bounds a call in UTF-8 bytes and sends a longer text alone', async () => {
-    const { coalescer, calls } = coalescerWith(8);
+    const { coalescer, calls, sizes } = coalescerWith(8);
     // 'é' is 2 bytes: 4 + 4 fit in 8; the 10-byte text goes alone.
     const texts = ['éé', 'abcd', 'x', '0123456789', 'yz'];
     const answers = texts.map((text) => coalescer.shout(text, live()));
     await flush();
     expect(calls.map((call) => call.text)).toEqual(['ééabcd', 'x', '0123456789', 'yz']);
+    expect(sizes).toEqual([2, 1, 1, 1]);
     for (const call of calls) call.answer(goToUpper(call.text));
     await expect(Promise.all(answers)).resolves.toEqual(texts.map(goToUpper));
   });

@@ -24,6 +24,12 @@ export interface MismatchEvent {
   receivedCodePoints: number;
 }
 
+/** One upstream call was sent. */
+export interface CallEvent {
+  /** Texts in the call: 1 for a text sent alone. */
+  texts: number;
+}
+
 /** One upstream call and the number of its waiters still waiting. */
 interface Call {
   abort: AbortController;
@@ -60,6 +66,9 @@ export class ShoutcloudCoalescer {
   private readonly schedule: (flush: () => void) => void;
   private readonly flushPending = () => this.flush();
   private readonly mismatchEmitter = new EventEmitter<MismatchEvent>();
+  private readonly callEmitter = new EventEmitter<CallEvent>();
+  /** cockatiel's event: an upstream call was sent. */
+  readonly onCall = this.callEmitter.addListener;
   /** cockatiel's event: a coalesced answer did not split back. */
   readonly onMismatch = this.mismatchEmitter.addListener;
 
@@ -111,6 +120,7 @@ export class ShoutcloudCoalescer {
       waiter.codePoints = codePointCount(waiter.text);
       question += waiter.text;
     }
+    this.callEmitter.emit({ texts: waiters.length });
     this.send(question, call.abort.signal).then(
       (answer) => this.split(waiters, answer),
       (error: unknown) => {
@@ -121,6 +131,7 @@ export class ShoutcloudCoalescer {
 
   private sendAlone(waiter: Waiter): void {
     const call = this.join([waiter]);
+    this.callEmitter.emit({ texts: 1 });
     this.send(waiter.text, call.abort.signal).then(
       (output) => this.settle(waiter, undefined, output),
       (error: unknown) => this.settle(waiter, error),
