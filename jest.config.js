@@ -12,13 +12,22 @@ const swc = [
   },
 ];
 
-/** @type {import('jest').Config} */
-export default {
+const shared = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': swc },
-  roots: ['<rootDir>/src', '<rootDir>/test'],
-  testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+};
+
+/**
+ * Two projects: `unit` (specs beside the code, no build needed: `npm run test:unit`) and `e2e`
+ * (test/, against the production build: `npm test` builds first and runs both).
+ */
+/** @type {import('jest').Config} */
+export default {
   testTimeout: 30_000,
+  projects: [
+    { ...shared, displayName: 'unit', roots: ['<rootDir>/src'], testMatch: ['**/*.spec.ts'] },
+    { ...shared, displayName: 'e2e', roots: ['<rootDir>/test'], testMatch: ['**/*.e2e-spec.ts'] },
+  ],
 };

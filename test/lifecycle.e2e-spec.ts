@@ -18,9 +18,9 @@ describe('graceful shutdown (SPEC 5.6)', () => {
     expect(upstream.requests).toBe(30);
 
     const exited = app.stop('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    // Within SHUTDOWN_DELAY_MS the listener is still open: readiness says 503, liveness still 200.
-    const readiness = await send(app.url, 'GET', '/health');
+    // Within SHUTDOWN_DELAY_MS the listener is still open: readiness turns 503, liveness stays 200.
+    let readiness = await send(app.url, 'GET', '/health');
+    for (let attempt = 0; attempt < 100 && readiness.status !== 503; attempt++) readiness = await send(app.url, 'GET', '/health');
     expect(readiness.status).toBe(503);
     expect(readiness.headers['content-type']).toBe('application/json');
     expect((await send(app.url, 'GET', '/health/live')).status).toBe(200);

@@ -50,6 +50,25 @@ describe('POST /transform (SPEC 2.1, 2.2)', () => {
     expect(upstream.requests - before).toBe(1);
   });
 
+  it('sequential requests for new texts reach Shoutcloud one text per call', async () => {
+    const inputs = Array.from({ length: 5 }, (_, i) => unique(`sequential ${i}`));
+    const before = upstream.requests;
+    for (const input of inputs) {
+      const response = await postJson(app.url, '/transform', { data: input });
+      expect(response.headers['x-cache']).toBe('MISS');
+      expect(response.json()).toEqual({ data: [...input].reverse().join('').toUpperCase() });
+    }
+    expect(upstream.requests - before).toBe(inputs.length);
+  });
+
+  it('caches by the text shouted: a long non-Latin input is a HIT the second time', async () => {
+    const input = unique('e\u0301👨‍👩‍👧🇫🇷한क्षि'.repeat(700));
+    const first = await postJson(app.url, '/transform', { data: input });
+    const second = await postJson(app.url, '/transform', { data: input });
+    expect([first.headers['x-cache'], second.headers['x-cache']]).toEqual(['MISS', 'HIT']);
+    expect(second.text).toBe(first.text);
+  });
+
   it('takes a form body like the old service', async () => {
     const response = await postForm(app.url, '/transform', 'data=caf%C3%A9+ol%C3%A9&other=ignored');
     expect(response.status).toBe(200);
@@ -104,7 +123,8 @@ describe('POST /transform (SPEC 2.1, 2.2)', () => {
     const secret = unique('do-not-log-me');
     const id = `log-${Math.random().toString(36).slice(2)}`;
     await postJson(app.url, '/transform', { data: secret }, { 'x-request-id': id });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The line is written once the answer is sent: wait for the process's output to show it.
+    for (let attempt = 0; attempt < 100 && !app.output().includes(id); attempt++) await new Promise((resolve) => setTimeout(resolve, 10));
     const lines = app.logLines().filter((line) => line.requestId === id);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 'info', method: 'POST', route: '/transform', status: 200, cache: 'MISS' });

@@ -1,6 +1,9 @@
 import { HttpException } from '@nestjs/common';
 
-/** An error answer in the API's one shape: a status, one human sentence, optional details. */
+/**
+ * The one base of every error that knows its answer: a status, one human sentence, optional
+ * details and headers. A feature's errors extend it; the exception filter maps only this base.
+ */
 export class ApiError extends HttpException {
   constructor(
     status: number,

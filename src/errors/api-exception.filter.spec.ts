@@ -1,16 +1,18 @@
 import { jest } from '@jest/globals';
 import { BadRequestException, HttpException, NotFoundException, ServiceUnavailableException, type ArgumentsHost } from '@nestjs/common';
-import {
-  ClientGoneError,
-  ShoutcloudBadReplyError,
-  ShoutcloudTimeoutError,
-  ShoutcloudUnavailableError,
-} from '../shoutcloud/shoutcloud.errors.js';
 import { ApiError } from './api-error.js';
 import { ApiExceptionFilter } from './api-exception.filter.js';
+import type { ErrorRouteConfig } from './error-route-config.js';
+
+/** A feature's error as features write them: a subclass of the one base, carrying its answer. */
+class UpstreamDownError extends ApiError {
+  constructor(retryAfterSeconds: number) {
+    super(503, 'The upstream is down.', undefined, { 'retry-after': String(retryAfterSeconds) });
+  }
+}
 
 /** A Fastify request/reply pair reduced to what the filter touches. */
-function hostFor(routeUrl: string | undefined, method = 'POST', url = routeUrl ?? '/x') {
+function hostFor(routeUrl: string | undefined, method = 'POST', url = routeUrl ?? '/x', config: ErrorRouteConfig = {}) {
   const reply = {
     sent: false,
     raw: { destroyed: false },
@@ -34,7 +36,7 @@ function hostFor(routeUrl: string | undefined, method = 'POST', url = routeUrl ?
       return this;
     },
   };
-  const request = { routeOptions: { url: routeUrl }, method, url, server: { hasRoute: ({ method: m }: { method: string }) => routeUrl === '/transform' && m === 'POST' } };
+  const request = { routeOptions: { url: routeUrl, config }, method, url, server: { hasRoute: ({ method: m }: { method: string }) => routeUrl === '/transform' && m === 'POST' } };
   const host = { switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }) } as unknown as ArgumentsHost;
   return { host, reply };
 }
@@ -43,9 +45,9 @@ describe('ApiExceptionFilter', () => {
   const filter = new ApiExceptionFilter();
 
   it.each<[string, unknown, number, Record<string, string>?]>([
-    ['Shoutcloud unavailable → 503 with Retry-After', new ShoutcloudUnavailableError('Shoutcloud is down.', 7), 503, { 'retry-after': '7' }],
-    ['Shoutcloud deadline → 504', new ShoutcloudTimeoutError(3000), 504],
-    ['Shoutcloud bad reply → 502', new ShoutcloudBadReplyError('Shoutcloud answered nonsense.'), 502],
+    ["a feature's error → its status and headers", new UpstreamDownError(7), 503, { 'retry-after': '7' }],
+    ['an ApiError 504', new ApiError(504, 'Too slow.'), 504],
+    ['an ApiError 502', new ApiError(502, 'Nonsense from upstream.'), 502],
     ['rate limited → 429', new HttpException('ThrottlerException: Too Many Requests', 429), 429],
     ['validation error → 400', new ApiError(400, 'The request body is not valid.', ['data must be a string']), 400],
     ['a Nest 400 → 400', new BadRequestException(), 400],
@@ -69,15 +71,15 @@ describe('ApiExceptionFilter', () => {
     expect(JSON.parse(reply.body!)).toEqual({ statusCode: 400, error: 'The request body is not valid.', details: ['data is required'] });
   });
 
-  it.each(['/', '/v1', '/v1/'])('on the old route %s, body problems answer the old sentence; 413 and 5xx keep theirs', (route) => {
+  it("on a route with a body error sentence, body problems answer that sentence; 413 and 5xx keep theirs", () => {
     const legacy = 'Data was not able to be parsed from request. Please try again.';
     for (const [exception, status, sentence] of [
       [new ApiError(400, 'The request body is not valid.', ['data must be a string']), 400, legacy],
       [Object.assign(new Error('x'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' }), 400, legacy],
       [Object.assign(new Error('x'), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' }), 413, undefined],
-      [new ShoutcloudUnavailableError('Shoutcloud is down.', 1), 503, 'Shoutcloud is down.'],
+      [new UpstreamDownError(1), 503, 'The upstream is down.'],
     ] as const) {
-      const { host, reply } = hostFor(route);
+      const { host, reply } = hostFor('/v1', 'POST', '/v1', { bodyErrorSentence: legacy });
       filter.catch(exception, host);
       expect(reply.statusCode).toBe(status);
       const body = JSON.parse(reply.body!) as { error: string; details?: unknown };
@@ -110,8 +112,9 @@ describe('ApiExceptionFilter', () => {
 
   it('sends nothing to a client that has gone', () => {
     const { host, reply } = hostFor('/transform');
+    reply.raw.destroyed = true;
     const send = jest.spyOn(reply, 'send');
-    filter.catch(new ClientGoneError(), host);
+    filter.catch(new ApiError(499, 'The client closed the connection.'), host);
     expect(send).not.toHaveBeenCalled();
   });
 });

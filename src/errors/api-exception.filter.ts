@@ -8,9 +8,8 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ClientGoneError, ShoutcloudError, ShoutcloudUnavailableError } from '../shoutcloud/shoutcloud.errors.js';
-import { isLegacyRoute, LEGACY_BAD_REQUEST } from '../transform/transform.routes.js';
 import { ApiError } from './api-error.js';
+import type { ErrorRouteConfig } from './error-route-config.js';
 
 interface ErrorAnswer {
   status: number;
@@ -28,9 +27,10 @@ interface FastifyError extends Error {
 }
 
 /**
- * The one boundary where errors become answers (SPEC 2.3): JSON `{statusCode, error, details?}`
- * with `Content-Type: application/json`, never HTML or a stack trace. Body problems on the old
- * routes get the old service's exact sentence. Unknown errors are logged and answered 500.
+ * The one boundary where errors become answers: JSON `{statusCode, error, details?}` with
+ * `Content-Type: application/json`, never HTML or a stack trace. {@link ApiError}s answer what
+ * they carry; a route's {@link ErrorRouteConfig} may replace the sentence for body problems.
+ * Unknown errors are logged and answered 500.
  */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
@@ -40,7 +40,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    if (exception instanceof ClientGoneError || reply.sent || reply.raw.destroyed) return;
+    // Nobody is left to read an answer (the client closed the connection).
+    if (reply.sent || reply.raw.destroyed) return;
 
     // Terminus reports a failed health check as a 503 whose body is the check result: keep it.
     if (exception instanceof ServiceUnavailableException && isHealthCheckResult(exception.getResponse())) {
@@ -48,9 +49,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return;
     }
     const answer = this.toAnswer(exception, request);
-    const bodyProblem = answer.status === 400 || answer.status === 415;
-    if (bodyProblem && isLegacyRoute(request.routeOptions?.url)) {
-      Object.assign(answer, { status: 400, sentence: LEGACY_BAD_REQUEST, details: undefined });
+    const { bodyErrorSentence } = (request.routeOptions?.config ?? {}) as ErrorRouteConfig;
+    if (bodyErrorSentence && (answer.status === 400 || answer.status === 415)) {
+      Object.assign(answer, { status: 400, sentence: bodyErrorSentence, details: undefined });
     }
     const body: Record<string, unknown> = { statusCode: answer.status, error: answer.sentence };
     if (answer.details?.length) body.details = answer.details;
@@ -60,11 +61,6 @@ export class ApiExceptionFilter implements ExceptionFilter {
   private toAnswer(exception: unknown, request: FastifyRequest): ErrorAnswer {
     if (exception instanceof ApiError) {
       return { status: exception.getStatus(), sentence: exception.sentence, details: exception.details, headers: exception.headers };
-    }
-    if (exception instanceof ShoutcloudError) {
-      const headers: Record<string, string> =
-        exception instanceof ShoutcloudUnavailableError ? { 'retry-after': String(exception.retryAfterSeconds) } : {};
-      return { status: exception.status, sentence: exception.message, headers };
     }
     if (exception instanceof HttpException && exception.getStatus() === 404) return this.notFound(request);
     if (exception instanceof HttpException) {

@@ -2,9 +2,17 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { RedisConnection } from '../redis/redis.connection.js';
 import { ShoutcloudClient } from '../shoutcloud/shoutcloud.client.js';
-import { ShoutcloudService } from '../shoutcloud/shoutcloud.service.js';
+import { ShoutcloudService, type Provenance } from '../shoutcloud/shoutcloud.service.js';
 
 const BREAKER_STATES = ['closed', 'half-open', 'open'] as const;
+
+const CACHE_OUTCOME_LABELS: Record<Provenance, { outcome: string; tier: string }> = {
+  memory: { outcome: 'hit', tier: 'memory' },
+  redis: { outcome: 'hit', tier: 'redis' },
+  upstream: { outcome: 'miss', tier: 'none' },
+  stale: { outcome: 'stale', tier: 'none' },
+  fallback: { outcome: 'fallback', tier: 'none' },
+};
 
 /**
  * Every metric the service exports (SPEC 5a), in one registry. Label values are bounded: route
@@ -98,8 +106,6 @@ export class MetricsService implements OnModuleInit {
       this.upstreamDuration.observe({ outcome }, durationMs / 1000);
     });
     this.client.onRetry(() => this.upstreamRetries.inc());
-    this.shoutcloud.onAnswer(({ source, tier }) =>
-      this.cacheOutcomes.inc({ outcome: source.toLowerCase(), tier: tier ?? 'none' }),
-    );
+    this.shoutcloud.onAnswer(({ provenance }) => this.cacheOutcomes.inc(CACHE_OUTCOME_LABELS[provenance]));
   }
 }

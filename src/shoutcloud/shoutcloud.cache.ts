@@ -1,36 +1,28 @@
-import KeyvRedis from '@keyv/redis';
 import { CACHE_MANAGER, type Cache } from '@nestjs/cache-manager';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { TimeoutStrategy, timeout, type TimeoutPolicy } from 'cockatiel';
 import { createHash } from 'node:crypto';
 import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
-import type { RedisClientType } from '@keyv/redis';
 import { RedisConnection } from '../redis/redis.connection.js';
 import { shoutcloudConfig } from './shoutcloud.config.js';
 
-/** What both tiers store for one input: Shoutcloud's answer and until when it is fresh. */
+/** What both tiers keep for one shouted text: Shoutcloud's answer and until when it is fresh. */
 export interface CachedShout {
   output: string;
-  /** Epoch ms; after it the entry is stale and only served when Shoutcloud fails. */
+  /** Epoch ms; after it the entry is stale and only served when Shoutcloud gives no answer. */
   freshUntil: number;
 }
 
-export type CacheTier = 'memory' | 'redis';
-
-export interface CacheLookup {
-  output: string;
-  fresh: boolean;
-  tier: CacheTier;
-}
+/** True while an entry may be served without asking Shoutcloud. */
+export const isFresh = (entry: CachedShout) => entry.freshUntil > Date.now();
 
 // Keyv keeps `{ value, expires }` per entry; JavaScript strings cost two bytes a code unit.
 const ENTRY_OVERHEAD_BYTES = 96;
 const entryBytes = (entry: { value?: CachedShout } | undefined, key: string) =>
   ENTRY_OVERHEAD_BYTES + 2 * (key.length + (entry?.value?.output.length ?? 0));
 
-/** The in-process tier: an LRU bounded both in entries and in bytes. */
+/** The in-process tier, cache-manager's store: an LRU bounded both in entries and in bytes. */
 export function createMemoryTier(config: ConfigType<typeof shoutcloudConfig>): Keyv<CachedShout> {
   const lru = new LRUCache<string, { value?: CachedShout }>({
     max: config.cacheMaxEntries,
@@ -53,82 +45,55 @@ export function createMemoryTier(config: ConfigType<typeof shoutcloudConfig>): K
   return tier;
 }
 
-/** The shared tier: Redis, namespaced, with errors thrown so a failing call is noticed. */
-export function createSharedTier(client: RedisClientType): Keyv<CachedShout> {
-  const tier = new Keyv<CachedShout>({
-    store: new KeyvRedis(client, { throwOnConnectError: false }),
-    namespace: 'transform-api:shout:v2',
-    throwOnErrors: true,
-  });
-  // Keyv re-emits store errors; the Redis connection already reports outages once.
-  tier.on('error', () => undefined);
-  // cache-manager disconnects its stores in onModuleDestroy, before the HTTP server drains;
-  // RedisConnection closes the client afterwards instead, so in-flight requests keep the tier.
-  tier.disconnect = async () => undefined;
-  return tier;
-}
+// v3: keyed by the shouted text (v2 keyed by the caller's input, before reversal).
+const REDIS_NAMESPACE = 'transform-api:shout:v3:';
+
+// Hashed so keys stay short and the user's text is not readable in Redis.
+const redisKey = (text: string) => REDIS_NAMESPACE + createHash('sha256').update(text).digest('base64url');
 
 /**
- * Shoutcloud's answers in two tiers, through cache-manager's stores: the in-process LRU first,
- * then Redis (when configured) shared by every replica. Reads go tier by tier, because a hit in
- * Redis must fill the LRU and a slow Redis must not hold a request up; writes go to both. Cache
- * failures are never request failures.
+ * Shoutcloud's answers, keyed by the text shouted, in two tiers: the in-process LRU through
+ * cache-manager, then Redis (when configured) shared by every replica. Entries outlive their
+ * freshness by `CACHE_STALE_SECONDS`, to be served when Shoutcloud fails.
+ *
+ * The Redis tier is not a cache-manager store: its calls go through {@link RedisConnection.run},
+ * the one time budget and failure policy for Redis, and it is read on its own, after the
+ * in-process tier and once per text in flight, so an answer can say which tier it came from.
+ * Cache failures are never request failures.
  */
 @Injectable()
 export class ShoutcloudCache {
-  private readonly logger = new Logger(ShoutcloudCache.name);
-  private readonly memory: Keyv<CachedShout>;
-  private readonly shared: Keyv<CachedShout> | undefined;
   private readonly keepMs: number;
-  private readonly redisTimeout: TimeoutPolicy;
 
   constructor(
-    @Inject(CACHE_MANAGER) cache: Cache,
+    @Inject(CACHE_MANAGER) private readonly memory: Cache,
     @Inject(shoutcloudConfig.KEY) private readonly config: ConfigType<typeof shoutcloudConfig>,
-    redis: RedisConnection,
+    private readonly redis: RedisConnection,
   ) {
-    // Aggressive: a Redis call cannot be cancelled, so past its budget the request stops waiting.
-    this.redisTimeout = timeout(redis.config.commandTimeoutMs, TimeoutStrategy.Aggressive);
-    [this.memory, this.shared] = cache.stores as Keyv<CachedShout>[];
-    // Entries live past their freshness for the stale window, to be served when Shoutcloud fails.
     this.keepMs = config.cacheTtlMs + config.cacheStaleMs;
   }
 
-  async getFromMemory(text: string): Promise<CacheLookup | undefined> {
-    const entry = await this.memory.get(text);
-    return entry && { output: entry.output, fresh: entry.freshUntil > Date.now(), tier: 'memory' };
+  fromMemory(text: string): Promise<CachedShout | undefined> {
+    return this.memory.get<CachedShout>(text);
   }
 
-  /** Looks in Redis; a hit fills the in-process tier. Undefined when absent, slow or down. */
-  async getFromShared(text: string): Promise<CacheLookup | undefined> {
-    if (!this.shared) return undefined;
-    const entry = await this.withinRedisTimeout(this.shared.get(sharedKey(text)));
-    if (!entry) return undefined;
-    const remainingMs = entry.freshUntil + this.config.cacheStaleMs - Date.now();
-    if (remainingMs > 0) await this.memory.set(text, entry, remainingMs);
-    return { output: entry.output, fresh: entry.freshUntil > Date.now(), tier: 'redis' };
+  /** Looks in Redis; a hit fills the in-process tier. Undefined when absent or Redis is not usable. */
+  async fromRedis(text: string): Promise<CachedShout | undefined> {
+    const entry = await this.redis.run(async (client) => {
+      const stored = await client.get(redisKey(text));
+      return stored === null ? undefined : (JSON.parse(stored) as CachedShout);
+    });
+    const remainingMs = entry ? entry.freshUntil + this.config.cacheStaleMs - Date.now() : 0;
+    if (entry && remainingMs > 0) await this.memory.set(text, entry, remainingMs);
+    return entry;
   }
 
-  async set(text: string, output: string): Promise<void> {
+  /** Keeps a fresh answer from Shoutcloud in both tiers. */
+  async remember(text: string, output: string): Promise<void> {
     const entry: CachedShout = { output, freshUntil: Date.now() + this.config.cacheTtlMs };
-    await this.memory.set(text, entry, this.keepMs);
-    if (this.shared) await this.withinRedisTimeout(this.shared.set(sharedKey(text), entry, this.keepMs));
+    await Promise.all([
+      this.memory.set(text, entry, this.keepMs),
+      this.redis.run((client) => client.set(redisKey(text), JSON.stringify(entry), { expiration: { type: 'PX', value: this.keepMs } })),
+    ]);
   }
-
-  private async withinRedisTimeout<T>(operation: Promise<T>): Promise<T | undefined> {
-    try {
-      return await this.redisTimeout.execute(() => operation);
-    } catch (error) {
-      // The operation may still settle after a timeout; its rejection is not unhandled.
-      operation.catch(() => undefined);
-      this.logger.debug(`Redis call skipped: ${(error as Error).message}`);
-      return undefined;
-    }
-  }
-}
-
-// Hashed so keys stay short and the user's text is not readable in Redis. v2: keyed by the
-// caller's input (v1 keyed by the reversed text).
-function sharedKey(text: string): string {
-  return createHash('sha256').update(text).digest('base64url');
 }

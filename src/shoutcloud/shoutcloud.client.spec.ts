@@ -5,7 +5,7 @@ import { Test } from '@nestjs/testing';
 import { AxiosError, type AxiosResponse } from 'axios';
 import { ShoutcloudClient } from './shoutcloud.client.js';
 import { shoutcloudConfig } from './shoutcloud.config.js';
-import { ShoutcloudBadReplyError, ShoutcloudTimeoutError, ShoutcloudUnavailableError } from './shoutcloud.errors.js';
+import { ShoutcloudBadReplyError, ShoutcloudDeadlineError, ShoutcloudUnavailableError } from './shoutcloud.errors.js';
 
 type Reply = { status: number; data: string } | Error;
 const ok = (output: string) => ({ status: 200, data: JSON.stringify({ INPUT: output.toLowerCase(), OUTPUT: output }) });
@@ -17,7 +17,6 @@ const config: ConfigType<typeof shoutcloudConfig> = {
   retryBudgetPercent: 1000,
   breakerThreshold: 5,
   breakerHalfOpenMs: 10_000,
-  deadlineMs: 3000,
   fallback: 'off',
   cacheTtlMs: 1000,
   cacheStaleMs: 1000,
@@ -110,24 +109,41 @@ describe('ShoutcloudClient retry decisions', () => {
     );
     const { client } = await clientAnswering([], { retries: 0 });
     (client as unknown as { http: { axiosRef: { post: unknown } } }).http.axiosRef.post = hanging;
+    const events: string[] = [];
+    client.onTry(({ outcome }) => events.push(outcome));
     for (let i = 0; i < 8; i++) {
       const caller = new AbortController();
       const pending = client.shout(`gone${i}`, caller.signal);
       await jest.advanceTimersByTimeAsync(10);
-      caller.abort();
-      expect(await settle(pending)).toBeInstanceOf(ShoutcloudTimeoutError);
+      const reason = new Error('the caller left');
+      caller.abort(reason);
+      expect(await settle(pending)).toBe(reason);
     }
+    expect(events).toEqual(Array(8).fill('cancelled'));
     expect(client.breakerState).toBe('closed');
     for (let i = 0; i < 5; i++) expect(await settle(client.shout(`slow${i}`, new AbortController().signal))).toBeInstanceOf(ShoutcloudUnavailableError);
     expect(client.breakerState).toBe('open');
   });
 
-  it('an aborted deadline becomes a 504 error', async () => {
-    const { client } = await clientAnswering([{ status: 503, data: '' }]);
+  it('a signal aborted during a backoff ends the call with its reason, and no further try is sent', async () => {
+    const { client, post } = await clientAnswering([{ status: 503, data: '' }, ok('LATE')]);
     const deadline = new AbortController();
     const pending = client.shout('x', deadline.signal);
-    deadline.abort();
-    expect(await settle(pending)).toBeInstanceOf(ShoutcloudTimeoutError);
+    await jest.advanceTimersByTimeAsync(0);
+    deadline.abort(new ShoutcloudDeadlineError(3000));
+    expect(await settle(pending)).toBeInstanceOf(ShoutcloudDeadlineError);
+    expect(post).toHaveBeenCalledTimes(1);
+  });
+
+  it('tells its listeners of every try and every retry', async () => {
+    const { client } = await clientAnswering([{ status: 503, data: '' }, ok('ABC')]);
+    const tries: string[] = [];
+    let retries = 0;
+    client.onTry(({ outcome }) => tries.push(outcome));
+    client.onRetry(() => retries++);
+    await settle(client.shout('abc', new AbortController().signal));
+    expect(tries).toEqual(['status_5xx', 'success']);
+    expect(retries).toBe(1);
   });
 
   it('stops retrying when the retry budget is spent', async () => {

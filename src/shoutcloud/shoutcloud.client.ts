@@ -6,6 +6,7 @@ import {
   BrokenCircuitError,
   CircuitState,
   ConsecutiveBreaker,
+  EventEmitter,
   ExponentialBackoff,
   TaskCancelledError,
   TimeoutStrategy,
@@ -24,22 +25,11 @@ import { RetryBudget } from './retry-budget.js';
 import { shoutcloudConfig } from './shoutcloud.config.js';
 import {
   ShoutcloudBadReplyError,
-  ShoutcloudTimeoutError,
   ShoutcloudUnavailableError,
   UpstreamTryError,
   type ShoutcloudError,
   type UpstreamFailureKind,
 } from './shoutcloud.errors.js';
-
-/**
- * A try cut short because the caller's deadline ran out or every waiting client left. It says
- * nothing about Shoutcloud, so neither the breaker nor the retry policy handles it.
- */
-class CallerAbortedError extends Error {
-  constructor() {
-    super('The caller stopped waiting');
-  }
-}
 
 /** Thrown inside the policy when a retry would overdraw the budget; carries the last failure. */
 class RetryBudgetExhaustedError extends Error {
@@ -66,7 +56,7 @@ export interface UpstreamTryEvent {
 /**
  * Talks to Shoutcloud: one `POST /V1/SHOUT` per try, composed outermost-first as
  * retry (exponential backoff, full jitter, budget) → circuit breaker → per-try timeout, all under
- * the caller's deadline signal. Throws only {@link ShoutcloudError}s.
+ * the caller's signal. Throws a {@link ShoutcloudError}, or the signal's reason once it aborts.
  */
 @Injectable()
 export class ShoutcloudClient implements OnApplicationShutdown {
@@ -77,9 +67,11 @@ export class ShoutcloudClient implements OnApplicationShutdown {
   private readonly budget: RetryBudget;
   private openedAt = 0;
   private lastOutcome: UpstreamTryEvent['outcome'] | 'none' = 'none';
-  /** cockatiel's event: a retry is scheduled after a transient failure. */
+  private readonly tryEmitter = new EventEmitter<UpstreamTryEvent>();
+  /** Fires once per HTTP try, however it ended. */
+  readonly onTry = this.tryEmitter.addListener;
+  /** Fires when a retry is scheduled after a transient failure. */
   readonly onRetry: RetryPolicy['onRetry'];
-  private readonly tryListeners: Array<(event: UpstreamTryEvent) => void> = [];
 
   constructor(
     private readonly http: HttpService,
@@ -97,7 +89,7 @@ export class ShoutcloudClient implements OnApplicationShutdown {
       breaker: new ConsecutiveBreaker(config.breakerThreshold),
     });
     // Cooperative: the try itself sees its signal abort and says why (its own timeout, or the
-    // caller giving up), instead of the policy calling both a timeout.
+    // caller giving up), instead of the policy calling both a timeout and the breaker counting it.
     // abortOnReturn off: aborting a finished try's signal only costs a DOMException per call.
     const perTryTimeout = timeout(config.timeoutMs, { strategy: TimeoutStrategy.Cooperative, abortOnReturn: false });
     this.policy = wrap(retryPolicy, this.breaker, perTryTimeout);
@@ -130,62 +122,58 @@ export class ShoutcloudClient implements OnApplicationShutdown {
     return this.lastOutcome;
   }
 
-  onTry(listener: (event: UpstreamTryEvent) => void): void {
-    this.tryListeners.push(listener);
-  }
-
   /**
    * Upper-cases `text` through Shoutcloud.
-   * @param deadline aborts every try and pending backoff: the request deadline, the client leaving.
+   * @param signal aborts every try and pending retry; its reason is then what this throws.
    */
-  async shout(text: string, deadline: AbortSignal): Promise<string> {
+  async shout(text: string, signal: AbortSignal): Promise<string> {
     this.budget.recordRequest();
     let lastFailure: unknown;
     try {
-      return await this.policy.execute(async ({ signal, attempt }) => {
+      return await this.policy.execute(async ({ signal: trySignal, attempt }) => {
+        // cockatiel's backoff does not watch the signal: a caller may have left during it.
+        if (signal.aborted) throw signal.reason;
         if (attempt > 0 && !this.budget.tryWithdraw()) throw new RetryBudgetExhaustedError(lastFailure);
         try {
-          return await this.tryOnce(text, signal, deadline);
+          return await this.tryOnce(text, trySignal, signal);
         } catch (error) {
           lastFailure = error;
           throw error;
         }
-      }, deadline);
+      }, signal);
     } catch (error) {
-      throw this.toShoutcloudError(error, deadline);
+      if (signal.aborted) throw signal.reason;
+      throw this.toShoutcloudError(error);
     }
   }
 
-  private async tryOnce(text: string, signal: AbortSignal, deadline: AbortSignal): Promise<string> {
+  private async tryOnce(text: string, trySignal: AbortSignal, callerSignal: AbortSignal): Promise<string> {
     const started = performance.now();
     let outcome: UpstreamTryEvent['outcome'] = 'success';
     try {
-      const response = await this.post(text, signal, deadline);
-      return parseReply(response);
+      return parseReply(await this.post(text, trySignal, callerSignal));
     } catch (error) {
-      if (error instanceof UpstreamTryError) outcome = error.kind;
-      else if (error instanceof CallerAbortedError) outcome = 'cancelled';
+      outcome = error instanceof UpstreamTryError ? error.kind : 'cancelled';
       throw error;
     } finally {
       this.lastOutcome = outcome;
-      const event = { outcome, durationMs: performance.now() - started };
-      for (const listener of this.tryListeners) listener(event);
+      this.tryEmitter.emit({ outcome, durationMs: performance.now() - started });
     }
   }
 
-  private async post(text: string, signal: AbortSignal, deadline: AbortSignal): Promise<AxiosResponse<string>> {
+  private async post(text: string, trySignal: AbortSignal, callerSignal: AbortSignal): Promise<AxiosResponse<string>> {
     try {
-      return await this.http.axiosRef.post<string>(this.endpoint, JSON.stringify({ INPUT: text }), { signal });
+      return await this.http.axiosRef.post<string>(this.endpoint, JSON.stringify({ INPUT: text }), { signal: trySignal });
     } catch (error) {
-      if (deadline.aborted) throw new CallerAbortedError();
-      if (signal.aborted) throw new UpstreamTryError('timeout', `Shoutcloud did not answer within ${this.config.timeoutMs} ms`);
+      // The caller's reason is not Shoutcloud's fault: neither the breaker nor the retry handles it.
+      if (callerSignal.aborted) throw callerSignal.reason;
+      if (trySignal.aborted) throw new UpstreamTryError('timeout', `Shoutcloud did not answer within ${this.config.timeoutMs} ms`);
       const code = error instanceof AxiosError ? (error.code ?? 'unknown') : 'unknown';
       throw new UpstreamTryError('connection', `Shoutcloud connection failed (${code})`);
     }
   }
 
-  private toShoutcloudError(error: unknown, deadline: AbortSignal): ShoutcloudError | unknown {
-    if (deadline.aborted) return new ShoutcloudTimeoutError(this.config.deadlineMs);
+  private toShoutcloudError(error: unknown): ShoutcloudError | unknown {
     if (error instanceof BrokenCircuitError) {
       const remainingMs = this.openedAt + this.config.breakerHalfOpenMs - Date.now();
       return new ShoutcloudUnavailableError(

@@ -12,7 +12,6 @@ export const shoutcloudConfig = registerAs('shoutcloud', () => {
     retryBudgetPercent: env.SHOUTCLOUD_RETRY_BUDGET_PERCENT,
     breakerThreshold: env.SHOUTCLOUD_BREAKER_THRESHOLD,
     breakerHalfOpenMs: env.SHOUTCLOUD_BREAKER_HALF_OPEN_MS,
-    deadlineMs: env.REQUEST_DEADLINE_MS,
     fallback: env.SHOUTCLOUD_FALLBACK,
     cacheTtlMs: env.CACHE_TTL_SECONDS * 1000,
     cacheStaleMs: env.CACHE_STALE_SECONDS * 1000,
@@ -20,5 +19,3 @@ export const shoutcloudConfig = registerAs('shoutcloud', () => {
     cacheMaxEntries: env.CACHE_MAX_ENTRIES,
   };
 });
-
-export type ShoutcloudConfig = ReturnType<typeof shoutcloudConfig>;

@@ -1,3 +1,5 @@
+import { ApiError } from '../errors/api-error.js';
+
 /**
  * Why one upstream try failed. `transient` kinds are retried and count towards the breaker;
  * `malformed` counts towards the breaker but is not retried (the same input would get the same
@@ -22,46 +24,36 @@ export class UpstreamTryError extends Error {
   }
 }
 
-/** Base of the errors the Shoutcloud provider throws to its callers. */
-export abstract class ShoutcloudError extends Error {
-  abstract readonly status: 502 | 503 | 504;
-}
+/** Base of the errors the Shoutcloud provider answers its callers with: Shoutcloud gave no answer. */
+export abstract class ShoutcloudError extends ApiError {}
 
-/** Shoutcloud is unreachable or failing after retries, or the breaker is open: answer 503. */
+/** Shoutcloud is unreachable or failing after retries, or the breaker is open: 503. */
 export class ShoutcloudUnavailableError extends ShoutcloudError {
-  readonly status = 503;
   constructor(
     message: string,
     /** Seconds the caller should wait before trying again. */
     readonly retryAfterSeconds: number,
   ) {
-    super(message);
+    super(503, message, undefined, { 'retry-after': String(retryAfterSeconds) });
     this.name = 'ShoutcloudUnavailableError';
   }
 }
 
-/** The request's upstream deadline ran out: answer 504. */
-export class ShoutcloudTimeoutError extends ShoutcloudError {
-  readonly status = 504;
+/**
+ * The caller's time for an answer ran out: 504. A caller aborts the signal it gives
+ * {@link ShoutcloudService.shout} with this reason; a stale or fallback answer may still be given.
+ */
+export class ShoutcloudDeadlineError extends ShoutcloudError {
   constructor(deadlineMs: number) {
-    super(`Shoutcloud did not answer within the ${deadlineMs} ms deadline.`);
-    this.name = 'ShoutcloudTimeoutError';
+    super(504, `Shoutcloud did not answer within the ${deadlineMs} ms deadline.`);
+    this.name = 'ShoutcloudDeadlineError';
   }
 }
 
-/** Shoutcloud refused the request or answered something unusable: answer 502. */
+/** Shoutcloud refused the request or answered something unusable: 502. */
 export class ShoutcloudBadReplyError extends ShoutcloudError {
-  readonly status = 502;
   constructor(message: string) {
-    super(message);
+    super(502, message);
     this.name = 'ShoutcloudBadReplyError';
-  }
-}
-
-/** The caller went away; nobody is left to answer. */
-export class ClientGoneError extends Error {
-  constructor() {
-    super('The client closed the connection before an answer was ready.');
-    this.name = 'ClientGoneError';
   }
 }

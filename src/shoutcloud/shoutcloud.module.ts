@@ -5,9 +5,8 @@ import { ConfigModule, type ConfigType } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { RedisConnection } from '../redis/redis.connection.js';
 import { RedisModule } from '../redis/redis.module.js';
-import { createMemoryTier, createSharedTier, ShoutcloudCache } from './shoutcloud.cache.js';
+import { createMemoryTier, ShoutcloudCache } from './shoutcloud.cache.js';
 import { ShoutcloudClient } from './shoutcloud.client.js';
 import { shoutcloudConfig } from './shoutcloud.config.js';
 import { ShoutcloudHealthIndicator } from './shoutcloud.health.js';
@@ -40,11 +39,9 @@ const agentOptions = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: 256, m
       proxy: false,
     }),
     CacheModule.registerAsync({
-      imports: [ConfigModule.forFeature(shoutcloudConfig), RedisModule],
-      inject: [shoutcloudConfig.KEY, RedisConnection],
-      useFactory: (config: ConfigType<typeof shoutcloudConfig>, redis: RedisConnection) => ({
-        stores: [createMemoryTier(config), ...(redis.client ? [createSharedTier(redis.client)] : [])],
-      }),
+      imports: [ConfigModule.forFeature(shoutcloudConfig)],
+      inject: [shoutcloudConfig.KEY],
+      useFactory: (config: ConfigType<typeof shoutcloudConfig>) => ({ stores: [createMemoryTier(config)] }),
     }),
   ],
   providers: [ShoutcloudClient, ShoutcloudCache, ShoutcloudService, ShoutcloudHealthIndicator],

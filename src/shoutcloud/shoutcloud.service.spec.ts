@@ -1,107 +1,161 @@
 import { jest } from '@jest/globals';
 import type { ConfigType } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
-import { ShoutcloudCache, type CacheLookup } from './shoutcloud.cache.js';
+import { ShoutcloudCache, type CachedShout } from './shoutcloud.cache.js';
 import { ShoutcloudClient } from './shoutcloud.client.js';
 import { shoutcloudConfig } from './shoutcloud.config.js';
-import { ClientGoneError, ShoutcloudUnavailableError } from './shoutcloud.errors.js';
-import { ShoutcloudService } from './shoutcloud.service.js';
+import { ShoutcloudDeadlineError, ShoutcloudUnavailableError } from './shoutcloud.errors.js';
+import { ShoutcloudService, type Shout } from './shoutcloud.service.js';
 
-const baseConfig = { deadlineMs: 1000, fallback: 'off' } as ConfigType<typeof shoutcloudConfig>;
+const fresh = (output: string): CachedShout => ({ output, freshUntil: Date.now() + 60_000 });
+const expired = (output: string): CachedShout => ({ output, freshUntil: Date.now() - 1 });
 
-/** The service with its collaborators replaced: a scripted upstream and an in-memory cache. */
-async function serviceWith(options: { shout: (text: string, signal: AbortSignal) => Promise<string>; memory?: Map<string, CacheLookup>; fallback?: 'off' | 'local' }) {
-  const memory = options.memory ?? new Map<string, CacheLookup>();
-  const shout = jest.fn(options.shout);
+/** A promise settled from outside, to hold an upstream call open until a test lets it go. */
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+
+interface Setup {
+  shout?: (text: string, signal: AbortSignal) => Promise<string>;
+  memory?: Record<string, CachedShout>;
+  redis?: Record<string, CachedShout>;
+  fallback?: 'off' | 'local';
+}
+
+/** The service with a scripted upstream and two map-backed tiers. */
+async function serviceWith(setup: Setup) {
+  const memory = new Map(Object.entries(setup.memory ?? {}));
+  const redis = new Map(Object.entries(setup.redis ?? {}));
+  const shout = jest.fn(setup.shout ?? (async (text: string) => text.toUpperCase()));
   const cache = {
-    getFromMemory: async (text: string) => memory.get(text),
-    getFromShared: async () => undefined,
-    set: async (text: string, output: string) => void memory.set(text, { output, fresh: true, tier: 'memory' }),
+    fromMemory: jest.fn(async (text: string) => memory.get(text)),
+    fromRedis: jest.fn(async (text: string) => redis.get(text)),
+    remember: jest.fn(async (text: string, output: string) => void memory.set(text, fresh(output))),
   };
   const module = await Test.createTestingModule({
     providers: [
       ShoutcloudService,
       { provide: ShoutcloudClient, useValue: { shout } },
       { provide: ShoutcloudCache, useValue: cache },
-      { provide: shoutcloudConfig.KEY, useValue: { ...baseConfig, fallback: options.fallback ?? 'off' } },
+      { provide: shoutcloudConfig.KEY, useValue: { fallback: setup.fallback ?? 'off' } as ConfigType<typeof shoutcloudConfig> },
     ],
   }).compile();
-  return { service: module.get(ShoutcloudService), shout, memory };
+  return { service: module.get(ShoutcloudService), shout, cache, memory };
 }
 
-const later = <T>(value: T, ms = 20) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
+const never = new AbortController().signal;
+const down = () => Promise.reject(new ShoutcloudUnavailableError('down', 1));
 
 describe('ShoutcloudService', () => {
-  it('serves a fresh entry without calling Shoutcloud', async () => {
-    const memory = new Map([['abc', { output: 'ABC', fresh: true, tier: 'memory' as const }]]);
-    const { service, shout } = await serviceWith({ shout: async () => 'never', memory });
-    expect(await service.upperCase('abc', () => 'abc')).toEqual({ output: 'ABC', source: 'HIT', tier: 'memory' });
-    expect(shout).not.toHaveBeenCalled();
+  it('answers each text in order, from wherever it is', async () => {
+    const { service, shout } = await serviceWith({ memory: { a: fresh('A') }, redis: { b: fresh('B') } });
+    expect(await service.shout(['a', 'b', 'c'], never)).toEqual([
+      { output: 'A', provenance: 'memory' },
+      { output: 'B', provenance: 'redis' },
+      { output: 'C', provenance: 'upstream' },
+    ]);
+    expect(shout.mock.calls.map(([text]) => text)).toEqual(['c']);
   });
 
-  it('makes one upstream call for concurrent misses of one input, and caches it', async () => {
-    const { service, shout } = await serviceWith({ shout: (text) => later(text.toUpperCase()) });
-    const prepare = jest.fn(() => 'herd');
-    const answers = await Promise.all(Array.from({ length: 40 }, () => service.upperCase('herd', prepare)));
-    expect(new Set(answers.map((answer) => answer.output))).toEqual(new Set(['HERD']));
-    expect(answers.every((answer) => answer.source === 'MISS')).toBe(true);
+  it('keeps what Shoutcloud answered and serves it from memory next time', async () => {
+    const { service, shout, cache } = await serviceWith({});
+    await service.shout(['x'], never);
+    expect(cache.remember).toHaveBeenCalledWith('x', 'X');
+    expect(await service.shout(['x'], never)).toEqual([{ output: 'X', provenance: 'memory' }]);
     expect(shout).toHaveBeenCalledTimes(1);
-    expect((await service.upperCase('herd', prepare)).source).toBe('HIT');
-    // The text to send is prepared once per miss, never on a hit.
-    expect(prepare).toHaveBeenCalledTimes(1);
   });
 
-  it('serves a stale entry when Shoutcloud fails, before any fallback', async () => {
-    const memory = new Map([['old', { output: 'OLD', fresh: false, tier: 'memory' as const }]]);
-    const { service } = await serviceWith({
-      shout: async () => Promise.reject(new ShoutcloudUnavailableError('down', 1)),
-      memory,
-      fallback: 'local',
-    });
-    expect(await service.upperCase('old', () => 'old')).toEqual({ output: 'OLD', source: 'STALE', tier: 'memory' });
+  it('makes one Redis lookup and one upstream call for concurrent callers of one text', async () => {
+    const upstream = deferred<string>();
+    const { service, shout, cache } = await serviceWith({ shout: () => upstream.promise });
+    const answers = Promise.all(Array.from({ length: 40 }, () => service.shout(['herd'], new AbortController().signal)));
+    upstream.resolve('HERD');
+    expect((await answers).flat()).toEqual(Array(40).fill({ output: 'HERD', provenance: 'upstream' }));
+    expect(shout).toHaveBeenCalledTimes(1);
+    expect(cache.fromRedis).toHaveBeenCalledTimes(1);
   });
 
-  it('falls back to local upper-casing only when asked to, and does not cache it', async () => {
-    const failing = async () => Promise.reject(new ShoutcloudUnavailableError('down', 1));
-    const off = await serviceWith({ shout: failing });
-    await expect(off.service.upperCase('straße', () => 'straße')).rejects.toBeInstanceOf(ShoutcloudUnavailableError);
-    const local = await serviceWith({ shout: failing, fallback: 'local' });
-    expect(await local.service.upperCase('straße', () => 'straße')).toEqual({ output: 'STRAßE', source: 'FALLBACK' });
-    expect(local.memory.size).toBe(0);
+  it('serves a stale entry when Shoutcloud gives no answer, before any fallback', async () => {
+    const { service } = await serviceWith({ shout: down, memory: { m: expired('M') }, redis: { r: expired('R') }, fallback: 'local' });
+    expect(await service.shout(['m', 'r'], never)).toEqual([
+      { output: 'M', provenance: 'stale' },
+      { output: 'R', provenance: 'stale' },
+    ]);
+  });
+
+  it('asks Shoutcloud, not the stale entry, while Shoutcloud answers', async () => {
+    const { service } = await serviceWith({ memory: { m: expired('OLD') } });
+    expect(await service.shout(['m'], never)).toEqual([{ output: 'M', provenance: 'upstream' }]);
+  });
+
+  it('falls back to local upper-casing only when asked to, and does not keep it', async () => {
+    const off = await serviceWith({ shout: down });
+    await expect(off.service.shout(['straße'], never)).rejects.toBeInstanceOf(ShoutcloudUnavailableError);
+    const local = await serviceWith({ shout: down, fallback: 'local' });
+    expect(await local.service.shout(['straße'], never)).toEqual([{ output: 'STRAßE', provenance: 'fallback' }]);
+    expect(local.cache.remember).not.toHaveBeenCalled();
   });
 
   it('rethrows errors that are not Shoutcloud failures', async () => {
-    const { service } = await serviceWith({ shout: async () => Promise.reject(new TypeError('bug')), fallback: 'local' });
-    await expect(service.upperCase('x', () => 'x')).rejects.toBeInstanceOf(TypeError);
+    const { service } = await serviceWith({ shout: () => Promise.reject(new TypeError('bug')), fallback: 'local' });
+    await expect(service.shout(['x'], never)).rejects.toBeInstanceOf(TypeError);
   });
 
-  it('aborts the upstream call once every waiting client has gone', async () => {
-    let upstreamSignal: AbortSignal | undefined;
+  it('rejects each caller with its own reason; the upstream call is cancelled once the last one has gone', async () => {
+    const called = deferred<AbortSignal>();
     const { service } = await serviceWith({
       shout: (_text, signal) => {
-        upstreamSignal = signal;
-        return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+        called.resolve(signal);
+        return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
       },
     });
-    const a = new AbortController();
-    const b = new AbortController();
-    const first = service.upperCase('x', () => 'x', () => a.signal);
-    const second = service.upperCase('x', () => 'x', () => b.signal);
-    await later(undefined, 5);
-    a.abort();
-    await expect(first).rejects.toBeInstanceOf(ClientGoneError);
-    expect(upstreamSignal?.aborted).toBe(false);
-    b.abort();
-    await expect(second).rejects.toBeInstanceOf(ClientGoneError);
-    expect(upstreamSignal?.aborted).toBe(true);
+    const [a, b] = [new AbortController(), new AbortController()];
+    const first = service.shout(['x'], a.signal);
+    const second = service.shout(['x'], b.signal);
+    const upstreamSignal = await called.promise;
+    const gone = new Error('client gone');
+    a.abort(gone);
+    await expect(first).rejects.toBe(gone);
+    expect(upstreamSignal.aborted).toBe(false);
+    const alsoGone = new Error('also gone');
+    b.abort(alsoGone);
+    await expect(second).rejects.toBe(alsoGone);
+    expect(upstreamSignal.reason).toBe(alsoGone);
   });
 
-  it('reports every answer to its listeners', async () => {
-    const { service } = await serviceWith({ shout: async (text) => text.toUpperCase() });
+  it('a caller arriving after every other one left starts a flight of its own', async () => {
+    const { service, shout } = await serviceWith({ shout: async (text, signal) => (signal.aborted ? Promise.reject(signal.reason) : text.toUpperCase()) });
+    const leaving = new AbortController();
+    const first = service.shout(['x'], leaving.signal);
+    leaving.abort(new Error('gone'));
+    await expect(first).rejects.toThrow('gone');
+    expect(await service.shout(['x'], never)).toEqual([{ output: 'X', provenance: 'upstream' }]);
+    const [abandoned, second] = shout.mock.calls.map(([, signal]) => signal.aborted);
+    expect([abandoned, second]).toEqual([true, false]);
+  });
+
+  it.each<[string, Setup, Shout | typeof ShoutcloudDeadlineError]>([
+    ['a stale entry', { memory: { x: expired('STALE X') } }, { output: 'STALE X', provenance: 'stale' }],
+    ['the fallback', { fallback: 'local' }, { output: 'X', provenance: 'fallback' }],
+    ['the deadline error', {}, ShoutcloudDeadlineError],
+  ])('a deadline that runs out mid-call gets %s', async (_name, setup, expected) => {
+    const { service } = await serviceWith({ ...setup, shout: (_text, signal) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject(signal.reason))) });
+    const deadline = new AbortController();
+    const answer = service.shout(['x'], deadline.signal);
+    deadline.abort(new ShoutcloudDeadlineError(100));
+    if (typeof expected === 'function') await expect(answer).rejects.toBeInstanceOf(expected);
+    else expect(await answer).toEqual([expected]);
+  });
+
+  it('tells its listeners of every answer, by provenance', async () => {
+    const { service } = await serviceWith({});
     const seen: string[] = [];
-    service.onAnswer((answer) => seen.push(answer.source));
-    await service.upperCase('a', () => 'a');
-    await service.upperCase('a', () => 'a');
-    expect(seen).toEqual(['MISS', 'HIT']);
+    service.onAnswer((answer) => seen.push(answer.provenance));
+    await service.shout(['a'], never);
+    await service.shout(['a', 'b'], never);
+    expect(seen.sort()).toEqual(['memory', 'upstream', 'upstream']);
   });
 });

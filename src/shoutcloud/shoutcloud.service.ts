@@ -1,41 +1,47 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import { EventEmitter } from 'cockatiel';
 import { goToUpper } from './go-to-upper.js';
-import { ShoutcloudCache, type CacheLookup, type CacheTier } from './shoutcloud.cache.js';
+import { isFresh, ShoutcloudCache, type CachedShout } from './shoutcloud.cache.js';
 import { ShoutcloudClient } from './shoutcloud.client.js';
 import { shoutcloudConfig } from './shoutcloud.config.js';
-import { ClientGoneError, ShoutcloudError } from './shoutcloud.errors.js';
+import { ShoutcloudError } from './shoutcloud.errors.js';
 
-/** Where an answer came from; the value of the `X-Cache` header. */
-export type ShoutSource = 'HIT' | 'MISS' | 'STALE' | 'FALLBACK';
+/**
+ * Where an answer came from: the in-process tier, the Redis tier, Shoutcloud just now, a stale
+ * entry served because Shoutcloud gave no answer, or the opt-in local upper-casing.
+ */
+export type Provenance = 'memory' | 'redis' | 'upstream' | 'stale' | 'fallback';
 
-export interface Shouted {
+/** Shoutcloud's capitals for one text, and where they came from. */
+export interface Shout {
   output: string;
-  source: ShoutSource;
-  /** The cache tier that answered, for HIT and STALE. */
-  tier?: CacheTier;
+  provenance: Provenance;
 }
 
-const DEADLINE_PASSED = Symbol('deadline passed');
-const CLIENTS_GONE = Symbol('every waiting client has gone');
-
-/** One upstream resolution shared by every concurrent request for the same input. */
+/** One text being looked up in Redis and asked of Shoutcloud, shared by every caller waiting for it. */
 interface Flight {
-  result: Promise<Shouted>;
+  text: string;
+  result: Promise<Shout>;
   waiters: number;
-  abort: AbortController;
+  /** Aborted, with the last caller's reason, once every caller has stopped waiting. */
+  abandoned: AbortController;
+  /** An entry past its freshness, to serve if Shoutcloud gives no answer. */
+  stale: CachedShout | undefined;
 }
 
 /**
- * Upper-cases text the way Shoutcloud does, as cheaply and calmly as possible: fresh cache hits
- * never reach Shoutcloud; concurrent misses for one input share one lookup and one upstream
- * call; when Shoutcloud cannot answer, a stale entry is served, then (opt-in) a local
+ * Upper-cases texts the way Shoutcloud does, as cheaply and calmly as possible: fresh cache
+ * hits never reach Shoutcloud; concurrent callers for one text share one Redis lookup and one
+ * upstream call; when Shoutcloud gives no answer, a stale entry is served, then (opt-in) a local
  * upper-casing, and only then the error.
  */
 @Injectable()
 export class ShoutcloudService {
   private readonly flights = new Map<string, Flight>();
-  private readonly answerListeners: Array<(answer: Shouted) => void> = [];
+  private readonly answers = new EventEmitter<Shout>();
+  /** Fires once per answer given to a caller. */
+  readonly onAnswer = this.answers.addListener;
 
   constructor(
     private readonly client: ShoutcloudClient,
@@ -43,91 +49,85 @@ export class ShoutcloudService {
     @Inject(shoutcloudConfig.KEY) private readonly config: ConfigType<typeof shoutcloudConfig>,
   ) {}
 
-  /** Called once per answer given to a caller (for metrics). */
-  onAnswer(listener: (answer: Shouted) => void): void {
-    this.answerListeners.push(listener);
-  }
-
   /**
-   * Upper-cases `prepare()` through Shoutcloud, cached and shared in flight under `key`.
-   * @param key the caller's own input: a hit then costs no preparation at all (reversing 10,000
-   *   non-Latin characters by grapheme takes tens of milliseconds).
-   * @param prepare the text to send, computed once per miss.
-   * @param clientGone gives a signal that aborts when the caller disconnects; the upstream call is
-   *   cancelled once every request waiting for it has gone. Only called on a miss, so a hit
-   *   costs no listener.
+   * Shoutcloud's capitals for each text, in order.
+   * @param signal the caller's. Once it aborts, this rejects with its reason; a
+   *   `ShoutcloudDeadlineError` reason still gets a stale or fallback answer where there is one.
+   *   The upstream call for a text is cancelled when every caller waiting for it has aborted.
    */
-  async upperCase(key: string, prepare: () => string, clientGone?: () => AbortSignal): Promise<Shouted> {
-    const answer = await this.answer(key, prepare, clientGone);
-    for (const listener of this.answerListeners) listener(answer);
-    return answer;
+  shout(texts: readonly string[], signal: AbortSignal): Promise<Shout[]> {
+    return Promise.all(texts.map((text) => this.shoutOne(text, signal)));
   }
 
-  private async answer(key: string, prepare: () => string, clientGone?: () => AbortSignal): Promise<Shouted> {
-    const cached = await this.cache.getFromMemory(key);
-    if (cached?.fresh) return { output: cached.output, source: 'HIT', tier: 'memory' };
-
-    let flight = this.flights.get(key);
-    if (!flight) {
-      const abort = new AbortController();
-      const result = this.resolve(key, prepare, cached, abort).finally(() => this.flights.delete(key));
-      flight = { result, waiters: 0, abort };
-      this.flights.set(key, flight);
-    }
-    return this.wait(flight, clientGone?.());
-  }
-
-  private async resolve(
-    key: string,
-    prepare: () => string,
-    inMemory: CacheLookup | undefined,
-    abort: AbortController,
-  ): Promise<Shouted> {
-    const shared = inMemory ? undefined : await this.cache.getFromShared(key);
-    if (shared?.fresh) return { output: shared.output, source: 'HIT', tier: 'redis' };
-    const stale = inMemory ?? shared;
-
-    const text = prepare();
-    // One controller for both ways a flight ends early, told apart by the reason: cheaper on
-    // every miss than AbortSignal.any over a timeout signal.
-    const deadline = setTimeout(() => abort.abort(DEADLINE_PASSED), this.config.deadlineMs);
+  private async shoutOne(text: string, signal: AbortSignal): Promise<Shout> {
+    const cached = await this.cache.fromMemory(text);
+    if (cached && isFresh(cached)) return this.answer(cached.output, 'memory');
+    const flight = this.flights.get(text) ?? this.takeOff(text, cached);
     try {
-      const output = await this.client.shout(text, abort.signal);
-      // The Redis write is bounded by REDIS_TIMEOUT_MS.
-      await this.cache.set(key, output);
-      return { output, source: 'MISS' };
+      const shout = await this.join(flight, signal);
+      return this.answer(shout.output, shout.provenance);
     } catch (error) {
-      if (abort.signal.reason === CLIENTS_GONE) throw new ClientGoneError();
       if (!(error instanceof ShoutcloudError)) throw error;
-      if (stale) return { output: stale.output, source: 'STALE', tier: stale.tier };
-      if (this.config.fallback === 'local') return { output: goToUpper(text), source: 'FALLBACK' };
+      if (flight.stale) return this.answer(flight.stale.output, 'stale');
+      if (this.config.fallback === 'local') return this.answer(goToUpper(text), 'fallback');
       throw error;
-    } finally {
-      clearTimeout(deadline);
     }
   }
 
-  private wait(flight: Flight, clientGone: AbortSignal | undefined): Promise<Shouted> {
-    // A waiter that cannot leave keeps the flight alive for good.
+  private answer(output: string, provenance: Provenance): Shout {
+    const shout = { output, provenance };
+    this.answers.emit(shout);
+    return shout;
+  }
+
+  private takeOff(text: string, stale: CachedShout | undefined): Flight {
+    const flight: Flight = { text, result: undefined!, waiters: 0, abandoned: new AbortController(), stale };
+    flight.result = this.resolve(flight).finally(() => this.land(flight));
+    // Every caller may have left: nobody else handles the rejection then.
+    flight.result.catch(() => undefined);
+    this.flights.set(text, flight);
+    return flight;
+  }
+
+  private land(flight: Flight): void {
+    if (this.flights.get(flight.text) === flight) this.flights.delete(flight.text);
+  }
+
+  private async resolve(flight: Flight): Promise<Shout> {
+    const { text } = flight;
+    const shared = await this.cache.fromRedis(text);
+    if (shared && isFresh(shared)) return { output: shared.output, provenance: 'redis' };
+    flight.stale = shared ?? flight.stale;
+    const output = await this.askShoutcloud(text, flight.abandoned.signal);
+    await this.cache.remember(text, output);
+    return { output, provenance: 'upstream' };
+  }
+
+  /** The one way a cache miss reaches Shoutcloud. */
+  private askShoutcloud(text: string, signal: AbortSignal): Promise<string> {
+    return this.client.shout(text, signal);
+  }
+
+  private join(flight: Flight, signal: AbortSignal): Promise<Shout> {
     flight.waiters++;
-    if (!clientGone) return flight.result;
-    if (clientGone.aborted) {
-      flight.waiters--;
-      return Promise.reject(new ClientGoneError());
-    }
-    return new Promise<Shouted>((resolve, reject) => {
+    return new Promise<Shout>((resolve, reject) => {
       const leave = () => {
-        if (--flight.waiters === 0) flight.abort.abort(CLIENTS_GONE);
-        reject(new ClientGoneError());
+        if (--flight.waiters === 0) {
+          // A caller arriving from now on starts a flight of its own instead of joining this one.
+          this.land(flight);
+          flight.abandoned.abort(signal.reason);
+        }
+        reject(signal.reason);
       };
-      clientGone.addEventListener('abort', leave, { once: true });
+      if (signal.aborted) return leave();
+      signal.addEventListener('abort', leave, { once: true });
       flight.result.then(
-        (value) => {
-          clientGone.removeEventListener('abort', leave);
-          resolve(value);
+        (shout) => {
+          signal.removeEventListener('abort', leave);
+          resolve(shout);
         },
         (error: unknown) => {
-          clientGone.removeEventListener('abort', leave);
+          signal.removeEventListener('abort', leave);
           reject(error);
         },
       );

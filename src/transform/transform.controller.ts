@@ -1,4 +1,5 @@
-import { applyDecorators, Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, HttpCode, Inject, Post, Res } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
@@ -13,17 +14,40 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { BodyErrorSentence } from '../errors/error-route-config.js';
 import { ErrorResponseDto } from '../errors/error-response.dto.js';
 import { TransformRequestDto } from './dto/transform-request.dto.js';
 import { TransformResponseDto } from './dto/transform-response.dto.js';
+import { requestSignal } from './request-signal.js';
 import { TransformRequestPipe } from './transform-request.pipe.js';
-import { LEGACY_BAD_REQUEST, LEGACY_ROUTES } from './transform.routes.js';
-import { TransformService } from './transform.service.js';
+import { transformConfig } from './transform.config.js';
+import { TransformService, type Transformed } from './transform.service.js';
+
+/**
+ * The old service's routes, kept for its clients: same behaviour, its own error sentence.
+ * `/v1/` is served by `/v1` (Fastify's `ignoreTrailingSlash`).
+ */
+const OLD_ROUTES = ['/', '/v1'];
+
+/** The one sentence the old service answered to any body it could not use. */
+const OLD_BAD_REQUEST = 'Data was not able to be parsed from request. Please try again.';
+
+/** The `X-Cache` word for where an answer came from. */
+const X_CACHE: Record<Transformed['source'], string> = {
+  memory: 'HIT',
+  redis: 'HIT',
+  upstream: 'MISS',
+  stale: 'STALE',
+  fallback: 'FALLBACK',
+  empty: 'BYPASS',
+};
 
 const answerHeaders = {
   'X-Cache': {
-    description: 'Where the capitals came from: HIT, MISS, STALE, FALLBACK or BYPASS.',
-    schema: { type: 'string', enum: ['HIT', 'MISS', 'STALE', 'FALLBACK', 'BYPASS'] },
+    description:
+      'Where the capitals came from: HIT (a cache), MISS (Shoutcloud just now), STALE (an expired answer, ' +
+      'served because Shoutcloud gave none), FALLBACK (local upper-casing, when enabled) or BYPASS ("" needs none).',
+    schema: { type: 'string', enum: [...new Set(Object.values(X_CACHE))] },
   },
   'X-Request-Id': { description: 'Your X-Request-Id if short and safe, or a new one.', schema: { type: 'string' } },
 };
@@ -59,7 +83,10 @@ const UpstreamResponses = () =>
 @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
 @Controller()
 export class TransformController {
-  constructor(private readonly transformer: TransformService) {}
+  constructor(
+    private readonly transformer: TransformService,
+    @Inject(transformConfig.KEY) private readonly config: ConfigType<typeof transformConfig>,
+  ) {}
 
   /**
    * Reverse text and return it in capitals
@@ -94,14 +121,15 @@ export class TransformController {
    * Same behaviour as `POST /transform`, for clients of the old service; any problem with the
    * body answers 400 with its exact text: "Data was not able to be parsed from request. Please try again."
    */
-  @Post(LEGACY_ROUTES)
+  @Post(OLD_ROUTES)
+  @BodyErrorSentence(OLD_BAD_REQUEST)
   @HttpCode(200)
   @ApiOperation({ deprecated: true, operationId: 'transformLegacy' })
   @ApiOkResponse({ type: TransformResponseDto, headers: answerHeaders })
   @ApiBadRequestResponse({
     description: 'Any problem with the body or its content type.',
     type: ErrorResponseDto,
-    example: { statusCode: 400, error: LEGACY_BAD_REQUEST },
+    example: { statusCode: 400, error: OLD_BAD_REQUEST },
   })
   @UpstreamResponses()
   legacy(
@@ -112,17 +140,8 @@ export class TransformController {
   }
 
   private async answer(body: TransformRequestDto, reply: FastifyReply): Promise<TransformResponseDto> {
-    const result = await this.transformer.transform(body.data, () => clientGoneSignal(reply));
-    reply.header('x-cache', result.cache);
+    const [result] = await this.transformer.transform([body.data], requestSignal(reply, this.config.deadlineMs));
+    reply.header('x-cache', X_CACHE[result.source]);
     return { data: result.data };
   }
-}
-
-/** Aborts when the connection closes before the answer is written. */
-function clientGoneSignal(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort();
-  });
-  return controller.signal;
 }

@@ -1,0 +1,28 @@
+import { createTransformApiClient, type ApiError } from './index.js';
+
+/** What the example found: a transformed text, where it came from, and an error answer. */
+export interface ExampleResult {
+  shouted: string;
+  cache: string | null;
+  rejected: ApiError;
+  rejectedStatus: number;
+}
+
+/**
+ * Calls a running transform-api at `baseUrl` with the typed client: one text transformed, then one
+ * body the service refuses, read through the typed error. `test/openapi.e2e-spec.ts` runs it.
+ */
+export async function runExample(baseUrl: string): Promise<ExampleResult> {
+  const api = createTransformApiClient(baseUrl);
+
+  const { data, error, response } = await api.POST('/transform', { body: { data: 'Hello, wörld! 👋' } });
+  if (error) throw new Error(`transform-api answered ${error.statusCode}: ${error.error}`);
+  // `data` is `{ data: string }` here, and `error` the documented error body: no casts needed.
+  const shouted = data.data;
+
+  // A caller without types (or with bad input) can still send a number; the service answers 400.
+  const refused = await api.POST('/transform', { body: { data: 42 } as unknown as { data: string } });
+  if (!refused.error) throw new Error('transform-api accepted a number as text');
+
+  return { shouted, cache: response.headers.get('x-cache'), rejected: refused.error, rejectedStatus: refused.response.status };
+}

@@ -1,0 +1,87 @@
+import { jest } from '@jest/globals';
+import type { ConfigType } from '@nestjs/config';
+import { createCache } from 'cache-manager';
+import type { RedisConnection } from '../redis/redis.connection.js';
+import { createMemoryTier, isFresh, ShoutcloudCache, type CachedShout } from './shoutcloud.cache.js';
+import type { shoutcloudConfig } from './shoutcloud.config.js';
+
+const config = {
+  cacheTtlMs: 60_000,
+  cacheStaleMs: 600_000,
+  cacheMaxBytes: 1024 * 1024,
+  cacheMaxEntries: 1000,
+} as ConfigType<typeof shoutcloudConfig>;
+
+/** A RedisConnection whose `run` reaches a map-backed client, or skips every command when `down`. */
+function fakeRedis() {
+  const store = new Map<string, { value: string; px?: number }>();
+  const client = {
+    get: async (key: string) => store.get(key)?.value ?? null,
+    set: async (key: string, value: string, options: { expiration: { value: number } }) => {
+      store.set(key, { value, px: options.expiration.value });
+      return 'OK';
+    },
+  };
+  const redis = { down: false, run: jest.fn(async (command: (c: typeof client) => Promise<unknown>) => (redis.down ? undefined : command(client))) };
+  return { store, redis };
+}
+
+function cacheWith(overrides: Partial<typeof config> = {}) {
+  const { store, redis } = fakeRedis();
+  const memory = createCache({ stores: [createMemoryTier({ ...config, ...overrides })] });
+  const cache = new ShoutcloudCache(memory, { ...config, ...overrides }, redis as unknown as RedisConnection);
+  return { cache, memory, store, redis };
+}
+
+describe('ShoutcloudCache', () => {
+  it('keeps an answer fresh in both tiers, the Redis key hashed and versioned, kept for the stale window too', async () => {
+    const { cache, store } = cacheWith();
+    await cache.remember('OLLEH', 'HELLO');
+    const inMemory = await cache.fromMemory('OLLEH');
+    expect(inMemory?.output).toBe('HELLO');
+    expect(isFresh(inMemory!)).toBe(true);
+    const [[key, { value, px }]] = [...store];
+    expect(key).toMatch(/^transform-api:shout:v3:[A-Za-z0-9_-]{43}$/);
+    expect(value).not.toContain('OLLEH');
+    expect(JSON.parse(value)).toEqual(inMemory);
+    expect(px).toBe(config.cacheTtlMs + config.cacheStaleMs);
+  });
+
+  it('a Redis hit fills the in-process tier', async () => {
+    const replicaA = cacheWith();
+    await replicaA.cache.remember('text', 'TEXT');
+    const replicaB = cacheWith();
+    for (const [key, entry] of replicaA.store) replicaB.store.set(key, entry);
+    expect(await replicaB.cache.fromMemory('text')).toBeUndefined();
+    expect((await replicaB.cache.fromRedis('text'))?.output).toBe('TEXT');
+    expect((await replicaB.cache.fromMemory('text'))?.output).toBe('TEXT');
+  });
+
+  it('does not copy into memory an entry past its stale window', async () => {
+    const writer = cacheWith();
+    await writer.cache.remember('gone', 'GONE');
+    const [key] = writer.store.keys();
+    const reader = cacheWith();
+    const ancient: CachedShout = { output: 'GONE', freshUntil: Date.now() - config.cacheStaleMs - 1 };
+    reader.store.set(key, { value: JSON.stringify(ancient) });
+    expect(await reader.cache.fromRedis('gone')).toEqual(ancient);
+    expect(await reader.cache.fromMemory('gone')).toBeUndefined();
+  });
+
+  it('goes on without Redis when its commands are skipped', async () => {
+    const { cache, redis } = cacheWith();
+    redis.down = true;
+    await cache.remember('x', 'X');
+    expect((await cache.fromMemory('x'))?.output).toBe('X');
+    expect(await cache.fromRedis('y')).toBeUndefined();
+  });
+
+  it('bounds the in-process tier in bytes', async () => {
+    // Each entry of 1,000-character key and answer costs about 4 kB: 10 kB hold two.
+    const { cache } = cacheWith({ cacheMaxBytes: 10_000 });
+    const texts = ['a', 'b', 'c', 'd'].map((letter) => letter.repeat(1000));
+    for (const text of texts) await cache.remember(text, text.toUpperCase());
+    const kept = await Promise.all(texts.map((text) => cache.fromMemory(text)));
+    expect(kept.map((entry) => entry !== undefined)).toEqual([false, false, true, true]);
+  });
+});

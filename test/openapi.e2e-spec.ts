@@ -1,0 +1,74 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runExample } from '../client/example.js';
+import { serializeOpenApiDocument } from '../src/docs/openapi.document.js';
+import { startShoutcloudServer, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
+import { startApp, type AppProcess } from './support/app-process.js';
+
+// The committed openapi.json and the generated client are what API consumers take; both must be
+// what the service really serves. A route or DTO change makes these fail until it is regenerated.
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const REGENERATE = 'run `npm run openapi` and commit openapi.json and client/schema.d.ts';
+
+/** Fails with the first differing line and how to fix it, instead of a diff of a thousand lines. */
+function expectUpToDate(file: string, committed: string, current: string) {
+  if (committed === current) return;
+  const [a, b] = [committed.split('\n'), current.split('\n')];
+  const line = a.findIndex((text, index) => text !== b[index]);
+  const at = line === -1 ? a.length : line;
+  throw new Error(`${file} is stale: ${REGENERATE}.\nFirst difference, line ${at + 1}:\n  committed: ${a[at] ?? '(end)'}\n  current:   ${b[at] ?? '(end)'}`);
+}
+
+let upstream: ShoutcloudServer;
+let app: AppProcess;
+
+beforeAll(async () => {
+  upstream = await startShoutcloudServer();
+  app = await startApp({ SHOUTCLOUD_URL: upstream.url });
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await upstream?.close();
+});
+
+describe('openapi.json', () => {
+  it('is what the running service serves at /docs-json', async () => {
+    const response = await fetch(`${app.url}/docs-json`);
+    expect(response.status).toBe(200);
+    expectUpToDate('openapi.json', readFileSync(join(ROOT, 'openapi.json'), 'utf8'), serializeOpenApiDocument(await response.json()));
+  });
+});
+
+describe('client/', () => {
+  it('has schema.d.ts as openapi-typescript generates it from openapi.json now', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'transform-api-client-'));
+    try {
+      const output = join(dir, 'schema.d.ts');
+      // The same command as `npm run client`, into a scratch file.
+      execFileSync(process.execPath, [join(ROOT, 'node_modules/openapi-typescript/bin/cli.js'), 'openapi.json', '--output', output], {
+        cwd: ROOT,
+        stdio: 'ignore',
+      });
+      expectUpToDate('client/schema.d.ts', readFileSync(join(ROOT, 'client/schema.d.ts'), 'utf8'), readFileSync(output, 'utf8'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs its example against the service: a text shouted, then a 400 read through the typed error', async () => {
+    const before = upstream.requests;
+    const result = await runExample(app.url);
+    expect(result.shouted).toBe('👋 !DLRÖW ,OLLEH');
+    expect(['MISS', 'HIT']).toContain(result.cache);
+    expect(result.rejectedStatus).toBe(400);
+    expect(result.rejected).toMatchObject({ statusCode: 400, error: expect.any(String) });
+    expect(result.rejected.details).toEqual(expect.arrayContaining([expect.stringMatching(/data/)]));
+    // The refused body never reached Shoutcloud; the first text did, at most once.
+    expect(upstream.requests - before).toBeLessThanOrEqual(1);
+  });
+});
