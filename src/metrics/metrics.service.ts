@@ -71,6 +71,25 @@ export class MetricsService implements OnModuleInit {
     registers: [this.registry],
   });
 
+  readonly upstreamHedges = new Counter({
+    name: 'shoutcloud_hedges_total',
+    help: 'Second tries started because a try ran past the learned delay (SHOUTCLOUD_HEDGE).',
+    registers: [this.registry],
+  });
+
+  readonly upstreamCallTexts = new Histogram({
+    name: 'shoutcloud_call_texts',
+    help: 'Texts per upstream call with coalescing on (SHOUTCLOUD_COALESCE); 1 for a text sent alone.',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+    registers: [this.registry],
+  });
+
+  readonly coalesceMismatches = new Counter({
+    name: 'shoutcloud_coalesce_mismatches_total',
+    help: 'Coalesced answers whose length did not match the question; their texts were sent again one per call.',
+    registers: [this.registry],
+  });
+
   constructor(
     private readonly client: ShoutcloudClient,
     private readonly shoutcloud: ShoutcloudService,
@@ -106,6 +125,9 @@ export class MetricsService implements OnModuleInit {
       this.upstreamDuration.observe({ outcome }, durationMs / 1000);
     });
     this.client.onRetry(() => this.upstreamRetries.inc());
+    this.client.onHedge(() => this.upstreamHedges.inc());
+    this.shoutcloud.onCall(({ texts }) => this.upstreamCallTexts.observe(texts));
+    this.shoutcloud.onMismatch(() => this.coalesceMismatches.inc());
     this.shoutcloud.onAnswer(({ provenance }) => this.cacheOutcomes.inc(CACHE_OUTCOME_LABELS[provenance]));
   }
 }
