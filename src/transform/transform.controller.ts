@@ -106,8 +106,10 @@ const UpstreamResponses = () =>
     }),
   );
 
+// Consumed types per route: @nestjs/swagger adds a method's to the controller's.
+const JsonOrForm = () => ApiConsumes('application/json', 'application/x-www-form-urlencoded');
+
 @ApiTags('transform')
-@ApiConsumes('application/json', 'application/x-www-form-urlencoded')
 @Controller()
 export class TransformController {
   constructor(
@@ -124,6 +126,7 @@ export class TransformController {
   @Post('transform')
   @HttpCode(200)
   @ApiOperation({ operationId: 'transform' })
+  @JsonOrForm()
   @ApiOkResponse({ type: TransformResponseDto, headers: answerHeaders })
   @ApiBadRequestResponse({
     description: 'The body is not parseable, or `data` is missing, not a string, not well-formed Unicode, or too long.',
@@ -167,7 +170,7 @@ export class TransformController {
     },
   })
   @ApiUnsupportedMediaTypeResponse({
-    description: 'The body is not JSON.',
+    description: 'The body is neither JSON nor a form (a batch is sent as JSON).',
     ...error(415, 'Send the body as application/json or application/x-www-form-urlencoded.'),
   })
   @UpstreamResponses()
@@ -190,6 +193,7 @@ export class TransformController {
   @BodyErrorSentence(OLD_BAD_REQUEST)
   @HttpCode(200)
   @ApiOperation({ deprecated: true, operationId: 'transformLegacy' })
+  @JsonOrForm()
   @ApiOkResponse({ type: TransformResponseDto, headers: answerHeaders })
   @ApiBadRequestResponse({
     description: 'Any problem with the body or its content type.',
