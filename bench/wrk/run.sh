@@ -7,6 +7,8 @@
 # e.g. 50 ms upstream, coalescing off, then on:
 #   bench/wrk/run.sh '{"latencyMs": 50}' 50 10s SHOUTCLOUD_COALESCE=off
 #   bench/wrk/run.sh '{"latencyMs": 50}' 50 10s SHOUTCLOUD_COALESCE=on
+# WARMUP=3s first runs the same load unmeasured (start-up, JIT, and the hedge's learning of the
+# upstream's latency happen there), then resets the upstream's counters.
 # Prints wrk's latency distribution and the upstream's counters (calls, cancelled calls).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,5 +32,14 @@ until curl -sf "http://127.0.0.1:$upstream_port/__control/stats" > /dev/null; do
 curl -sf -X PUT "http://127.0.0.1:$upstream_port/__control/faults" -d "$faults" > /dev/null
 
 threads=$((connections < 2 ? 1 : 2))
+if [[ -n ${WARMUP:-} ]]; then
+  wrk -t"$threads" -c"$connections" -d"$WARMUP" -s bench/wrk/miss.lua "http://127.0.0.1:$app_port/transform" > /dev/null
+  curl -sf -X POST "http://127.0.0.1:$upstream_port/__control/reset" > /dev/null
+  curl -sf -X PUT "http://127.0.0.1:$upstream_port/__control/faults" -d "$faults" > /dev/null
+fi
+histogram() { curl -s "http://127.0.0.1:$app_port/metrics" | grep -E '^http_request_duration_seconds_bucket\{le="(0.1|0.25|0.5|1|\+Inf)",route="/transform",method="POST",status="200"' | sed -E 's/.*le="([^"]+)".* ([0-9]+)$/\1 \2/'; }
+before=$(histogram)
 wrk -t"$threads" -c"$connections" -d"$duration" --latency -s bench/wrk/miss.lua "http://127.0.0.1:$app_port/transform"
+# The service's own view of the same run: its answers by duration (≤ le seconds), warm-up excluded.
+echo "service: $(join <(echo "$before") <(histogram) | awk '{printf "<=%ss %d, ", $1, $3 - $2}')"
 echo "upstream: $(curl -s "http://127.0.0.1:$upstream_port/__control/stats")"
