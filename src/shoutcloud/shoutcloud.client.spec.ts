@@ -60,7 +60,10 @@ async function settle<T>(promise: Promise<T>): Promise<T | unknown> {
 
 describe('ShoutcloudClient retry decisions', () => {
   beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
+  afterEach(() => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
 
   it.each<[string, Reply[], number, string | (new (...args: never[]) => Error)]>([
     ['succeeds at once', [ok('ABC')], 1, 'ABC'],
@@ -133,6 +136,8 @@ describe('ShoutcloudClient retry decisions', () => {
 
   it('a signal aborted during a backoff ends the call with its reason, and no further try is sent', async () => {
     const { client, post } = await clientAnswering([{ status: 503, data: '' }, ok('LATE')]);
+    // Full jitter draws the backoff from [0, 50) ms: a draw of 0 would retry before the abort.
+    jest.spyOn(Math, 'random').mockReturnValue(0.5);
     const deadline = new AbortController();
     const pending = client.shout('x', deadline.signal);
     await jest.advanceTimersByTimeAsync(0);
