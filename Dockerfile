@@ -35,7 +35,7 @@ RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
 FROM base AS shoutcloud-server
 LABEL org.opencontainers.image.title="transform-api-shoutcloud" \
       org.opencontainers.image.description="Shoutcloud-compatible server bundled with transform-api" \
-      org.opencontainers.image.licenses="UNLICENSED"
+      org.opencontainers.image.licenses="MIT"
 ENV NODE_ENV=production PORT=8080
 EXPOSE 8080
 USER 1000:1000
@@ -58,7 +58,7 @@ LABEL org.opencontainers.image.title="transform-api" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.created="${CREATED}" \
       org.opencontainers.image.source="${SOURCE}" \
-      org.opencontainers.image.licenses="UNLICENSED" \
+      org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.base.name="${NODE_IMAGE}"
 ENV NODE_ENV=production
 EXPOSE 3000

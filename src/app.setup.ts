@@ -9,7 +9,7 @@ import { appConfig } from './config/app.config.js';
 import { environment } from './config/environment.js';
 import { setupSwagger } from './docs/swagger.setup.js';
 import { parseFormBody, parseJsonBody } from './http/body-parsers.js';
-import { securityHeaders } from './http/security-headers.js';
+import { securityHeadersFor } from './http/security-headers.js';
 import { ApiExceptionFilter } from './errors/api-exception.filter.js';
 import { ShutdownGrace } from './health/shutdown-grace.js';
 import { installRequestLog } from './logging/request-log.hook.js';
@@ -57,12 +57,11 @@ export async function createApp(): Promise<NestFastifyApplication> {
   // Fastify parses text/plain by default; this API takes JSON or forms, anything else is a 415.
   fastify.removeContentTypeParser('text/plain');
   // Both parsers take the adapter's bodyLimit (MAX_BODY_BYTES).
-  app.useBodyParser('application/json', {}, (_request, body, done) => done(null, parseJsonBody(body)));
-  app.useBodyParser('application/x-www-form-urlencoded', {}, (_request, body, done) => done(null, parseFormBody(body)));
+  app.useBodyParser('application/json', {}, (request, body, done) => done(null, parseJsonBody(body, request.headers)));
+  app.useBodyParser('application/x-www-form-urlencoded', {}, (request, body, done) => done(null, parseFormBody(body, request.headers)));
 
-  const headers = securityHeaders();
   fastify.addHook('onRequest', (request, reply, done) => {
-    reply.headers(headers);
+    reply.headers(securityHeadersFor(request.url));
     reply.header('x-request-id', request.id);
     done();
   });

@@ -1,6 +1,12 @@
-import { Logger } from '@nestjs/common';
-import { environment, EnvironmentError } from './config/environment.js';
+import module from 'node:module';
 
+// Start-up is mostly module loading (compiling ~1,500 modules: about a third of it in the
+// profile). Node's compile cache keeps V8's bytecode on disk (NODE_COMPILE_CACHE, else the OS
+// temp dir); when the directory is not writable it does nothing. Called before any other import,
+// which is why everything else below is imported dynamically. Node 22.1+; absent on Node 20.
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+
+const { environment, EnvironmentError } = await import('./config/environment.js');
 try {
   environment();
 } catch (error) {
@@ -10,8 +16,11 @@ try {
   process.exit(1);
 }
 
-const { createApp } = await import('./app.setup.js');
+// The SDK registers before the application loads, and only when tracing is on.
+const tracing = environment().OTEL_EXPORTER_OTLP_ENDPOINT ? await import('./tracing/tracing.setup.js') : undefined;
+const [{ Logger }, { createApp }] = await Promise.all([import('@nestjs/common'), import('./app.setup.js')]);
 const app = await createApp();
+tracing?.instrumentApp(app);
 const { PORT, HOST, SHOUTCLOUD_URL } = environment();
 await app.listen({ port: PORT, host: HOST });
 new Logger('Main').log(`transform-api listening on ${HOST}:${PORT}, Shoutcloud at ${SHOUTCLOUD_URL}`);

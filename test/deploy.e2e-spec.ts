@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { Environment, validateEnvironment } from '../src/config/environment.js';
@@ -91,11 +91,61 @@ const configOf = (objects: K8sObject[]): Record<string, string> => {
 const portNumber = (container: Container, port: number | string): number | undefined =>
   typeof port === 'number' ? port : container.ports?.find((p) => p.name === port)?.containerPort;
 
-/** Validates one object against the Kubernetes OpenAPI schema that kubernetes-models ships. */
+/**
+ * Validates one object against the OpenAPI schema that kubernetes-models ships: Kubernetes' own,
+ * or the Prometheus Operator CRDs' (@kubernetes-models/prometheus-operator).
+ */
 async function validateSchema(object: K8sObject): Promise<void> {
-  const module = (await import(`kubernetes-models/${object.apiVersion}/${object.kind}`)) as Record<string, new (data: unknown) => { validate(): void }>;
+  const from = object.apiVersion.startsWith('monitoring.coreos.com/') ? '@kubernetes-models/prometheus-operator' : 'kubernetes-models';
+  const module = (await import(`${from}/${object.apiVersion}/${object.kind}`)) as Record<string, new (data: unknown) => { validate(): void }>;
   new module[object.kind](object).validate();
 }
+
+/** An overlay with a component added, as an operator's own kustomization would (paths relative: Kustomize wants them so). */
+function renderWithComponent(overlayName: string, component: string): K8sObject[] {
+  const dir = mkdtempSync(join(tmpdir(), 'kustomization-'));
+  try {
+    const namespace = (parse(readFileSync(join(ROOT, 'deploy/overlays', overlayName, 'kustomization.yaml'), 'utf8')) as { namespace: string }).namespace;
+    const kustomization = {
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      namespace,
+      resources: [relative(dir, join(ROOT, 'deploy/overlays', overlayName))],
+      components: [relative(dir, join(ROOT, 'deploy/components', component))],
+    };
+    writeFileSync(join(dir, 'kustomization.yaml'), JSON.stringify(kustomization));
+    const yaml = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return parseAllDocuments(yaml).map((doc) => doc.toJS() as K8sObject);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface IngressPath {
+  path: string;
+  pathType: 'Exact' | 'Prefix' | 'ImplementationSpecific';
+}
+const ingressPaths = (objects: K8sObject[]): IngressPath[] =>
+  objects
+    .filter((o) => o.kind === 'Ingress')
+    .flatMap((o) => (o.spec as { rules: Array<{ http: { paths: IngressPath[] } }> }).rules.flatMap((r) => r.http.paths));
+
+/**
+ * Whether an Ingress path sends a request path to the backend, by the Ingress API's rules: Exact
+ * is equality; Prefix matches whole path elements (`/docs` takes `/docs` and `/docs/x`, never
+ * `/docs-json`); `/` Prefix takes everything. ImplementationSpecific is taken as the widest, a prefix.
+ */
+function reaches(rule: IngressPath, requestPath: string): boolean {
+  if (rule.pathType === 'Exact') return requestPath === rule.path;
+  const prefix = rule.path.replace(/\/+$/, '');
+  if (rule.pathType === 'Prefix') return prefix === '' || requestPath === prefix || requestPath.startsWith(`${prefix}/`);
+  return requestPath.startsWith(rule.path);
+}
+const INTERNAL_PATHS = ['/metrics', '/metrics/', '/health', '/health/', '/health/live'];
+const PUBLIC_PATHS = ['/transform', '/transform/batch', '/', '/v1', '/v1/', '/docs', '/docs/', '/docs/swagger-ui.css', '/docs/swagger-ui-init.js', '/docs-json'];
+const publicInternalPaths = (objects: K8sObject[]): string[] =>
+  INTERNAL_PATHS.filter((path) => ingressPaths(objects).some((rule) => reaches(rule, path)));
+const DIGEST = /@sha256:[0-9a-f]{64}$/;
 
 /** Rules every rendered container must follow, each returning what breaks it (empty: none). */
 const CONTAINER_POLICY: Record<string, (pod: PodSpec, c: Container) => boolean> = {
@@ -145,19 +195,51 @@ if (!hasKubectl()) {
     beforeAll(() => {
       rendered.set('base', render('deploy/base'));
       for (const overlay of OVERLAYS) rendered.set(overlay, render(`deploy/overlays/${overlay}`));
+      rendered.set('production+prometheus-operator', renderWithComponent('production', 'prometheus-operator'));
     });
     const overlay = (name: string): K8sObject[] => rendered.get(name) as K8sObject[];
 
-    it('has the development and production overlays and the redis and shoutcloud-selfhosted components', () => {
+    it('has the development and production overlays and the redis, shoutcloud-selfhosted and prometheus-operator components', () => {
       expect(OVERLAYS).toEqual(expect.arrayContaining(['development', 'production']));
-      expect(COMPONENTS).toEqual(expect.arrayContaining(['redis', 'shoutcloud-selfhosted']));
+      expect(COMPONENTS).toEqual(expect.arrayContaining(['redis', 'shoutcloud-selfhosted', 'prometheus-operator']));
+    });
+
+    it('the prometheus-operator component: a ServiceMonitor on the API Service /metrics, and the PrometheusRule from the one rules file', () => {
+      const objects = overlay('production+prometheus-operator');
+      const monitor = find(objects, 'ServiceMonitor', 'transform-api')?.spec as {
+        selector: { matchLabels: Record<string, string> };
+        endpoints: Array<{ port: string; path: string }>;
+      };
+      const service = find(objects, 'Service', 'transform-api') as K8sObject;
+      expect(Object.entries(monitor.selector.matchLabels).every(([k, v]) => service.metadata.labels?.[k] === v)).toBe(true);
+      const servicePorts = (service.spec as { ports: Array<{ name: string }> }).ports.map((p) => p.name);
+      expect(monitor.endpoints.map((e) => [servicePorts.includes(e.port), e.path])).toEqual([[true, '/metrics']]);
+
+      const source = parse(readFileSync(join(ROOT, 'deploy/monitoring/transform-api.rules.yaml'), 'utf8')) as { spec: unknown };
+      const rule = find(objects, 'PrometheusRule', 'transform-api');
+      expect(rule?.metadata.namespace).toBe('transform-api');
+      expect(rule?.spec).toEqual(source.spec);
+      // One source: no other file in the repository's deploy folder holds the alerts.
+      const alertName = ((source.spec as { groups: Array<{ rules: Array<{ alert?: string }> }> }).groups[0].rules[0].alert) as string;
+      const holders = execFileSync('grep', ['-rl', '--include=*.y*ml', alertName, join(ROOT, 'deploy')], { encoding: 'utf8' }).trim().split('\n');
+      expect(holders.map((f) => relative(ROOT, f))).toEqual(['deploy/monitoring/transform-api.rules.yaml']);
+    });
+
+    it('the CRD schema validation does reject a malformed PrometheusRule and ServiceMonitor', async () => {
+      const objects = overlay('production+prometheus-operator');
+      const rule = structuredClone(find(objects, 'PrometheusRule', 'transform-api') as K8sObject);
+      (rule.spec as { groups: Array<{ rules: unknown }> }).groups[0].rules = 'all of them';
+      await expect(validateSchema(rule)).rejects.toThrow(/rules/);
+      const monitor = structuredClone(find(objects, 'ServiceMonitor', 'transform-api') as K8sObject);
+      (monitor.spec as { endpoints: unknown }).endpoints = { port: 'http' };
+      await expect(validateSchema(monitor)).rejects.toThrow(/endpoints/);
     });
 
     it.each(['base', ...OVERLAYS])('%s renders with kubectl kustomize, with the API Deployment in it', (name) => {
       expect(apiDeployment(overlay(name))).toBeDefined();
     });
 
-    it.each(['base', ...OVERLAYS])('every object of %s validates against the Kubernetes schemas', async (name) => {
+    it.each(['base', ...OVERLAYS, 'production+prometheus-operator'])('every object of %s validates against the Kubernetes schemas', async (name) => {
       for (const object of overlay(name)) {
         await expect(validateSchema(object)).resolves.toBeUndefined();
       }
@@ -212,10 +294,11 @@ if (!hasKubectl()) {
         expect(() => validateEnvironment(data)).not.toThrow();
       });
 
-      it('the grace period outlasts the preStop pause plus the shutdown delay and drain', () => {
+      it('the grace period outlasts the preStop pause (the native sleep action: the image needs no shell) plus the shutdown delay and drain', () => {
         const spec = apiDeployment(objects()).spec.template.spec;
         const preStop = apiContainer(objects()).lifecycle?.preStop;
-        const pause = preStop?.sleep?.seconds ?? Number(preStop?.exec?.command.join(' ').match(/^(?:\/bin\/)?sleep (\d+)$/)?.[1]);
+        expect(preStop?.exec).toBeUndefined();
+        const pause = preStop?.sleep?.seconds ?? 0;
         expect(pause).toBeGreaterThan(0);
         const env = validateEnvironment(configOf(objects()));
         const needed = pause + (env.SHUTDOWN_DELAY_MS + env.SHUTDOWN_GRACE_MS) / 1000;
@@ -261,14 +344,16 @@ if (!hasKubectl()) {
         expect(pdb?.spec?.maxUnavailable ?? 0).not.toBe(0);
       });
 
-      it('a NetworkPolicy lets traffic in on 3000 and out only to DNS, Redis and Shoutcloud (80/443)', () => {
+      it('a NetworkPolicy lets traffic in on 3000 from the ingress controller and monitoring, and out only to DNS, Redis and Shoutcloud (80/443)', () => {
         const policy = find(objects(), 'NetworkPolicy', 'transform-api')?.spec as {
           policyTypes: string[];
-          ingress: Array<{ ports?: Array<{ port: number }> }>;
+          ingress: Array<{ from?: Array<{ namespaceSelector?: { matchLabels?: Record<string, string> } }>; ports?: Array<{ port: number }> }>;
           egress: Array<{ ports?: Array<{ port: number; protocol?: string }> }>;
         };
         expect(policy.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
-        expect(policy.ingress.flatMap((r) => r.ports?.map((p) => p.port) ?? [])).toEqual([3000]);
+        expect(policy.ingress.map((r) => r.ports?.map((p) => p.port))).toEqual(policy.ingress.map(() => [3000]));
+        const namespaces = policy.ingress.flatMap((r) => r.from?.map((f) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name']) ?? ['anyone']);
+        expect(namespaces.sort()).toEqual(['ingress-nginx', 'monitoring']);
         const egress = policy.egress.flatMap((r) => r.ports?.map((p) => `${p.port}/${p.protocol ?? 'TCP'}`) ?? ['any']);
         expect(egress).toEqual(expect.arrayContaining(['53/UDP', '53/TCP', '6379/TCP', '80/TCP', '443/TCP']));
         expect(egress).not.toContain('any');
@@ -308,6 +393,20 @@ if (!hasKubectl()) {
       expect(apiDeployment(overlay('production')).spec.replicas).toBeUndefined();
     });
 
+    it('production: requests, limits and the autoscaler target are the measured ones of deploy/sizing/README.md, on CPU', () => {
+      const readme = readFileSync(join(ROOT, 'deploy/sizing/README.md'), 'utf8');
+      const { requests, limits } = apiContainer(overlay('production')).resources ?? {};
+      expect(readme).toContain(`**CPU request \`${requests?.cpu}\`**`);
+      expect(readme).toContain(`**Limit \`${limits?.cpu}\`**`);
+      expect(readme).toContain(`**Memory request \`${requests?.memory}\`**`);
+      expect(readme).toContain(`**Limit \`${limits?.memory}\`**`);
+      const metrics = (find(overlay('production'), 'HorizontalPodAutoscaler', 'transform-api')?.spec as {
+        metrics: Array<{ type: string; resource?: { name: string; target: { type: string; averageUtilization: number } } }>;
+      }).metrics;
+      expect(metrics.map((m) => [m.type, m.resource?.name, m.resource?.target.type])).toEqual([['Resource', 'cpu', 'Utilization']]);
+      expect(readme).toContain(`**Autoscaler on CPU, target ${metrics[0].resource?.target.averageUtilization} %**`);
+    });
+
     it('production: Redis, an image from a registry, and a TLS Ingress through cert-manager that does not retry', () => {
       const objects = overlay('production');
       expect(configOf(objects).REDIS_URL).toMatch(/^rediss?:\/\//);
@@ -320,7 +419,35 @@ if (!hasKubectl()) {
       const spec = ingress.spec as { tls: Array<{ hosts: string[]; secretName: string }>; rules: Array<{ host: string; http: { paths: Array<{ backend: { service: { name: string } } }> } }> };
       expect(spec.tls[0].secretName).toBeTruthy();
       expect(spec.tls.flatMap((t) => t.hosts)).toEqual(expect.arrayContaining(spec.rules.map((r) => r.host)));
-      expect(spec.rules.flatMap((r) => r.http.paths.map((p) => p.backend.service.name))).toEqual(['transform-api']);
+      expect([...new Set(spec.rules.flatMap((r) => r.http.paths.map((p) => p.backend.service.name)))]).toEqual(['transform-api']);
+    });
+
+    it('production: the Ingress carries the API and /docs (with its assets and /docs-json), never /metrics or /health', () => {
+      const objects = overlay('production');
+      expect(publicInternalPaths(objects)).toEqual([]);
+      const unreachable = PUBLIC_PATHS.filter((path) => !ingressPaths(objects).some((rule) => reaches(rule, path)));
+      expect(unreachable).toEqual([]);
+      expect(['/docs-yaml', '/transform/extra', '/v1/x', '/docsx'].filter((path) => ingressPaths(objects).some((rule) => reaches(rule, path)))).toEqual(['/docs-yaml']);
+    });
+
+    it('the Ingress check does catch a catch-all path', () => {
+      const broken = structuredClone(overlay('production'));
+      const ingress = find(broken, 'Ingress', 'transform-api') as K8sObject;
+      (ingress.spec as { rules: Array<{ http: { paths: IngressPath[] } }> }).rules[0].http.paths.push({ path: '/', pathType: 'Prefix' });
+      expect(publicInternalPaths(broken)).toEqual(INTERNAL_PATHS);
+      (ingress.spec as { rules: Array<{ http: { paths: IngressPath[] } }> }).rules[0].http.paths = [{ path: '/health', pathType: 'Prefix' }];
+      expect(publicInternalPaths(broken)).toEqual(['/health', '/health/', '/health/live']);
+    });
+
+    it('production: every third-party image pinned by digest with its tag beside it; Redis past CVE-2025-21605 (7.4.3)', () => {
+      const images = workloads(overlay('production')).flatMap((w) => containersOf(w).map((c) => c.image));
+      // The API's own image is pinned to the digest the deploy job built (see the workflow test).
+      const thirdParty = images.filter((image) => !image.startsWith('ghcr.io/'));
+      expect(thirdParty.length).toBeGreaterThan(0);
+      expect(thirdParty.filter((image) => !(DIGEST.test(image) && /:[\w.-]+@/.test(image)))).toEqual([]);
+      const redis = thirdParty.find((image) => image.startsWith('redis:')) ?? '';
+      const [major, minor, patch] = (redis.match(/^redis:(\d+)\.(\d+)\.(\d+)/)?.slice(1) ?? []).map(Number);
+      expect({ redis, patched: major > 7 || (major === 7 && (minor > 4 || (minor === 4 && patch >= 3))) }).toEqual({ redis, patched: true });
     });
 
     it('development: one replica, no autoscaler, debug logs, the self-hosted Shoutcloud', () => {
@@ -361,6 +488,7 @@ describe('GitHub workflows', () => {
       env?: Record<string, string>;
       permissions?: Record<string, string>;
       environment?: string | { name: string };
+      outputs?: Record<string, string>;
       concurrency?: { group: string; 'cancel-in-progress'?: boolean };
       services?: Record<string, { image: string }>;
       steps?: Array<{ uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string> }>;
@@ -410,8 +538,8 @@ describe('GitHub workflows', () => {
     expect(jobs.ci.uses).toBe('./.github/workflows/ci.yml');
     expect(jobs.image.needs).toBe('ci');
     expect(jobs.deploy.needs).toBe('image');
-    expect(jobs.image.permissions).toEqual({ contents: 'read', packages: 'write' });
-    expect(jobs.deploy.permissions).toEqual({ contents: 'read' });
+    expect(jobs.image.permissions).toEqual({ contents: 'read', packages: 'write', 'id-token': 'write' });
+    expect(jobs.deploy.permissions).toEqual({ contents: 'read', packages: 'read' });
     const uses = (job: string) => jobs[job].steps?.map((s) => s.uses?.split('@')[0]) ?? [];
     expect(uses('image')).toEqual(expect.arrayContaining(['docker/setup-buildx-action', 'docker/login-action', 'docker/build-push-action']));
     const build = jobs.image.steps?.find((s) => s.uses?.startsWith('docker/build-push-action'));
@@ -425,6 +553,10 @@ describe('GitHub workflows', () => {
     const script = steps.map((s) => s.run ?? '').join('\n');
     expect(script).toMatch(/kustomize edit set image "?transform-api=/);
     expect(JSON.stringify(jobs.deploy.env)).toContain('github.sha');
+    // Exactly the digest the build step produced, its tag beside it.
+    expect(jobs.image.outputs?.digest).toBe('${{ steps.build.outputs.digest }}');
+    expect(jobs.deploy.env?.DIGEST).toBe('${{ needs.image.outputs.digest }}');
+    expect(script).toContain('kustomize edit set image "transform-api=${IMAGE_NAME}:${TAG}@${DIGEST}"');
     expect(script).toContain('kubectl apply -k deploy/overlays/production');
     expect(script).toContain('rollout status deployment/transform-api');
     expect(script).toMatch(/\/health\b/);
@@ -436,6 +568,90 @@ describe('GitHub workflows', () => {
       if (name === 'deploy') continue;
       expect({ job: name, secrets: JSON.stringify(job).match(/secrets\.(?!GITHUB_TOKEN)\w+/g) }).toEqual({ job: name, secrets: null });
     }
+  });
+});
+
+describe('supply chain', () => {
+  const workflowText = (file: string) => readFileSync(join(ROOT, '.github/workflows', file), 'utf8');
+  const USES = /^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/gm;
+  /** Every `uses:` of a workflow that is not pinned to a full commit SHA with its version in a comment. */
+  const unpinned = (text: string) =>
+    [...text.matchAll(USES)]
+      .filter(([, ref]) => !ref.startsWith('./'))
+      .filter(([, ref, rest]) => !/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/.test(ref) || !/^\s+# v\d+\.\d+\.\d+\s*$/.test(rest))
+      .map(([, ref]) => ref);
+  type Job = { permissions?: Record<string, string>; steps?: Array<{ uses?: string; run?: string; with?: Record<string, unknown> }> };
+  const jobsOf = (file: string) => (parse(workflowText(file)) as { jobs: Record<string, Job> }).jobs;
+
+  it.each(WORKFLOWS)('%s: every third-party action is pinned to a full commit SHA, its version in a comment', (file) => {
+    expect(unpinned(workflowText(file))).toEqual([]);
+  });
+
+  it('the pin check does catch a tag, a short SHA and a missing version comment', () => {
+    const sha = 'a'.repeat(40);
+    expect(unpinned(`    - uses: actions/checkout@v4\n    - uses: a/b@${sha.slice(0, 7)} # v1.0.0\n    - uses: a/b@${sha}\n    - uses: a/b@${sha} # v1.2.3\n`)).toEqual([
+      'actions/checkout@v4',
+      `a/b@${sha.slice(0, 7)}`,
+      `a/b@${sha}`,
+    ]);
+  });
+
+  it.each(WORKFLOWS)('%s: every job states its own least-privilege permissions', (file) => {
+    const jobs = jobsOf(file);
+    for (const [name, job] of Object.entries(jobs)) {
+      expect({ job: name, permissions: job.permissions }).toEqual({ job: name, permissions: expect.objectContaining({ contents: 'read' }) });
+      const writes = Object.entries(job.permissions ?? {}).filter(([, level]) => level === 'write').map(([scope]) => scope);
+      expect({ job: name, writes }).toEqual({ job: name, writes: name === 'image' && file === 'deploy.yml' ? ['packages', 'id-token'] : [] });
+    }
+  });
+
+  it('the release attaches an SBOM and max provenance, signs the digest keyless, and the deploy verifies it before applying', () => {
+    const jobs = jobsOf('deploy.yml');
+    const build = jobs.image.steps?.find((s) => s.uses?.startsWith('docker/build-push-action@'));
+    expect(build?.with).toMatchObject({ sbom: true, provenance: 'mode=max' });
+    const imageSteps = jobs.image.steps ?? [];
+    const signAt = imageSteps.findIndex((s) => /cosign sign --yes "\$\{IMAGE\}@\$\{DIGEST\}"/.test(s.run ?? ''));
+    expect(signAt).toBeGreaterThan(imageSteps.findIndex((s) => s.uses?.startsWith('sigstore/cosign-installer@')));
+    expect(imageSteps.findIndex((s) => s.uses?.startsWith('sigstore/cosign-installer@'))).toBeGreaterThan(imageSteps.indexOf(build!));
+
+    const deploySteps = jobs.deploy.steps ?? [];
+    const verifyAt = deploySteps.findIndex((s) => /cosign verify\b/.test(s.run ?? ''));
+    const verify = deploySteps[verifyAt]?.run ?? '';
+    expect(verify).toContain('--certificate-identity "$SIGNER"');
+    expect(verify).toContain('--certificate-oidc-issuer https://token.actions.githubusercontent.com');
+    expect(verify).toContain('"${IMAGE_NAME}@${DIGEST}"');
+    const applyAt = deploySteps.findIndex((s) => s.run?.includes('kubectl apply'));
+    const pinAt = deploySteps.findIndex((s) => s.run?.includes('kustomize edit set image'));
+    expect(verifyAt).toBeGreaterThanOrEqual(0);
+    expect(verifyAt).toBeLessThan(Math.min(applyAt, pinAt));
+    const env = (parse(workflowText('deploy.yml')) as { jobs: { deploy: { env: Record<string, string> } } }).jobs.deploy.env;
+    expect(env.SIGNER).toBe('${{ github.server_url }}/${{ github.repository }}/.github/workflows/deploy.yml@${{ github.ref }}');
+  });
+
+  it('Dependabot keeps npm, the actions and the Docker images (the Dockerfile base, the Redis manifest) moving', () => {
+    const config = parse(readFileSync(join(ROOT, '.github/dependabot.yml'), 'utf8')) as {
+      version: number;
+      updates: Array<{ 'package-ecosystem': string; directory?: string; directories?: string[] }>;
+    };
+    expect(config.version).toBe(2);
+    const dirs = (ecosystem: string) =>
+      config.updates.filter((u) => u['package-ecosystem'] === ecosystem).flatMap((u) => u.directories ?? [u.directory ?? '']);
+    expect(dirs('npm')).toEqual(['/']);
+    expect(dirs('github-actions')).toEqual(['/']);
+    expect(dirs('docker')).toEqual(expect.arrayContaining(['/', '/deploy/components/redis']));
+    expect(existsSync(join(ROOT, 'Dockerfile'))).toBe(true);
+    expect(readFileSync(join(ROOT, 'deploy/components/redis/redis-deployment.yaml'), 'utf8')).toMatch(/image: redis:[\w.-]+@sha256:[0-9a-f]{64}/);
+  });
+
+  it('one license: LICENSE is MIT for "transform-api authors", as package.json and the image labels say', () => {
+    const license = readFileSync(join(ROOT, 'LICENSE'), 'utf8');
+    expect(license).toMatch(/^MIT License\n\nCopyright \(c\) 2026 transform-api authors\n/);
+    expect(license).toContain('Permission is hereby granted, free of charge');
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { license: string };
+    expect(pkg.license).toBe('MIT');
+    const labels = [...readFileSync(join(ROOT, 'Dockerfile'), 'utf8').matchAll(/org\.opencontainers\.image\.licenses="([^"]*)"/g)].map((m) => m[1]);
+    expect(labels.length).toBeGreaterThan(0);
+    expect(labels.filter((l) => l !== pkg.license)).toEqual([]);
   });
 });
 

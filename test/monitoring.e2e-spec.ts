@@ -28,8 +28,9 @@ interface Rule {
 }
 
 const dashboard = JSON.parse(readFileSync(new URL('transform-api.dashboard.json', MONITORING), 'utf8')) as Dashboard;
-const rules = (parseYaml(readFileSync(new URL('transform-api.rules.yaml', MONITORING), 'utf8')) as { groups: Array<{ rules: Rule[] }> })
-  .groups.flatMap((group) => group.rules);
+// A PrometheusRule whose `spec` is the plain Prometheus rule file (deploy/monitoring/README.md).
+const rules = (parseYaml(readFileSync(new URL('transform-api.rules.yaml', MONITORING), 'utf8')) as { spec: { groups: Array<{ rules: Rule[] }> } })
+  .spec.groups.flatMap((group) => group.rules);
 
 /** A series selector found in a PromQL expression: the metric name and the label names it matches on. */
 interface Selector {

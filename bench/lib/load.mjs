@@ -1,66 +1,98 @@
-// Load generators: autocannon for throughput and latency, plain `http` requests for the herd.
-import autocannon from 'autocannon';
+// Load generators: wrk (a C program, so the load generator is not what limits the figures) for
+// throughput and latency, plain `http` requests for the herd.
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
+const WRK_DIR = fileURLToPath(new URL('../wrk/', import.meta.url));
+const bodyDir = mkdtempSync(join(tmpdir(), 'transform-bench-'));
+let bodyFiles = 0;
+process.on('exit', () => rmSync(bodyDir, { recursive: true, force: true }));
 
 /** A prefix no earlier run used, so "new input" really is new to every cache. */
 export const nonce = () => randomBytes(6).toString('base64url');
 
 export const bodyOf = (data) => JSON.stringify({ data });
 
-/** Bodies for autocannon: one fixed input, or a new input on every request (optionally mixed). */
+/**
+ * Stops the bench in one line when wrk is missing: there is no fallback, because a load generator
+ * written in Node on the same 2 cores tops out near the service's own speed and hides the gap.
+ */
+export function requireWrk() {
+  const probe = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
+  if (probe.error) throw new Error('wrk is not installed: `apt-get install wrk` (Debian/Ubuntu) or `brew install wrk`; the bench has no other load generator');
+  return /wrk\s+(\S+)/.exec(`${probe.stdout}${probe.stderr}`)?.[1] ?? 'unknown';
+}
+
+function bodyFile(data) {
+  const file = join(bodyDir, `body-${bodyFiles++}.json`);
+  writeFileSync(file, bodyOf(data));
+  return file;
+}
+
+/** What wrk sends: one fixed input, a new input on every request, or nine fixed and one new. */
 export const bodies = {
-  fixed: (data) => ({ body: bodyOf(data) }),
-  /** Every request a new input: `<prefix>-<n>` padded to `chars` with filler text. */
-  unique(prefix, chars = 0) {
-    let n = 0;
-    const filler = 'the quick brown fox jumps over the lazy dog '.repeat(Math.ceil(chars / 44) + 1);
-    return {
-      setupRequest(req) {
-        const head = `${prefix}-${n++} `;
-        req.body = bodyOf(chars > head.length ? head + filler.slice(0, chars - head.length) : head);
-        return req;
-      },
-    };
-  },
+  fixed: (data) => ({ script: 'fixed.lua', env: { WRK_BODY_FILE: bodyFile(data) } }),
+  /** Every request a new input: `<prefix>-<thread>-<n> ` padded to `chars` with filler text. */
+  unique: (prefix, chars = 0) => ({ script: 'unique.lua', env: { WRK_PREFIX: prefix, WRK_CHARS: String(chars) } }),
   /** `missEvery - 1` requests for `hot` (a hit), then one new input (a miss), and again. */
-  mixed(hot, prefix, missEvery = 10) {
-    let n = 0;
-    const hotBody = bodyOf(hot);
-    return {
-      setupRequest(req) {
-        n++;
-        req.body = n % missEvery === 0 ? bodyOf(`${prefix}-${n}`) : hotBody;
-        return req;
-      },
-    };
-  },
+  mixed: (hot, prefix, missEvery = 10) => ({
+    script: 'unique.lua',
+    env: { WRK_PREFIX: prefix, WRK_MISS_EVERY: String(missEvery), WRK_BODY_FILE: bodyFile(hot) },
+  }),
 };
 
 /**
- * One autocannon run against `POST {url}/transform`; `durationS` or `amount` bounds it.
- * @returns req/s, latency percentiles (ms; autocannon records whole milliseconds), error count.
+ * One wrk run against `POST {url}/transform` for `durationS`; with `stopAfter`, each of wrk's
+ * threads stops after that many answers (the run is then bounded by count, `durationS` is a cap).
+ * @returns req/s, latency percentiles in ms (wrk records microseconds), errors (socket errors,
+ * timeouts and answers >= 400), and wrk's raw line.
  */
-export async function cannon(url, { connections = 50, durationS, amount, requestSpec }) {
-  const { setupRequest, body } = requestSpec;
-  const result = await autocannon({
-    url: `${url}/transform`,
-    connections,
-    ...(amount ? { amount } : { duration: durationS }),
-    timeout: 10,
-    requests: [{ method: 'POST', path: '/transform', headers: JSON_HEADERS, ...(body ? { body } : {}), ...(setupRequest ? { setupRequest } : {}) }],
+export async function load(url, { connections = 50, threads = 2, durationS, stopAfter, requestSpec, timeoutS = 10 }) {
+  const { script, env } = requestSpec;
+  const child = spawn(
+    'wrk',
+    [`-t${threads}`, `-c${connections}`, `-d${durationS}s`, `--timeout=${timeoutS}s`, '-s', join(WRK_DIR, script), `${url}/transform`],
+    {
+      env: {
+        ...process.env,
+        ...env,
+        WRK_REPORT_LUA: join(WRK_DIR, 'report.lua'),
+        ...(stopAfter ? { WRK_STOP_AFTER: String(Math.ceil(stopAfter / threads)) } : {}),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+    if (stopAfter && stdout.split('WRK_THREAD_DONE').length > threads) child.kill('SIGINT');
   });
-  const completed = result.requests.total;
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const [code] = await once(child, 'exit');
+  const line = /^WRK_JSON (.*)$/m.exec(stdout)?.[1];
+  if (code !== 0 || !line) throw new Error(`wrk failed (exit ${code}): ${stderr.trim() || stdout.trim()}`);
+  const r = JSON.parse(line);
+  const seconds = r.durationUs / 1e6;
+  const socketErrors = r.connect + r.read + r.write + r.timeout;
   return {
-    reqPerSec: result.duration > 0 ? completed / result.duration : 0,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.non2xx,
-    completed,
-    durationS: result.duration,
-    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count])),
+    reqPerSec: seconds > 0 ? r.requests / seconds : 0,
+    p50: r.p50 / 1000,
+    p90: r.p90 / 1000,
+    p99: r.p99 / 1000,
+    maxMs: r.max / 1000,
+    errors: socketErrors + r.status,
+    non2xx: r.status,
+    socketErrors,
+    completed: r.requests,
+    durationS: seconds,
   };
 }
 

@@ -1,16 +1,19 @@
-// Child processes of the bench: the service, the reference server, the Shoutcloud-compatible
+// Child processes of the bench: the service, the two reference servers, the Shoutcloud-compatible
 // server. Each listens on loopback on a free port; every child is killed if the bench dies.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const SERVICE_MAIN = `${ROOT}dist/main.js`;
+/** The service's build: `dist/main.js`, or another build's main.js to compare two builds (BENCH_SERVICE_MAIN). */
+export const SERVICE_MAIN = process.env.BENCH_SERVICE_MAIN ? resolve(process.env.BENCH_SERVICE_MAIN) : `${ROOT}dist/main.js`;
 export const SHOUTCLOUD_MAIN = `${ROOT}dist/shoutcloud-server/main.js`;
 export const REFERENCE_MAIN = `${ROOT}bench/reference-server.mjs`;
+export const NEST_REFERENCE_MAIN = `${ROOT}bench/nest-reference.mjs`;
 const LAUNCHER = `${ROOT}bench/lib/launch.mjs`;
 
 const live = new Set();
@@ -83,18 +86,22 @@ export function httpCall(url, { method = 'GET', headers = {}, body, timeoutMs = 
  * Spawns `node [nodeArgs] script` on a free loopback port and waits for `readyPath` to answer 200.
  * stdout goes to `logFile` (or nowhere): the service logs a line per request, and reading that
  * stream here would steal CPU from the load generator on a 2-core machine.
+ * With `cgroup` (a cgroup v1 directory), the process is in it from its first instruction: a shell
+ * writes its own pid to `cgroup.procs`, then execs node.
  * @returns the handle, with `startMs`: spawn to first 200, measured from just before `spawn`.
  */
-export async function startProcess({ name, script, env = {}, nodeArgs = [], readyPath = '/health', logFile, readyTimeoutMs = 20_000, pollMs = 5 }) {
+export async function startProcess({ name, script, env = {}, nodeArgs = [], readyPath = '/health', logFile, readyTimeoutMs = 120_000, pollMs = 5, cgroup }) {
   await waitForBuild(script);
   const port = await freePort();
   const out = logFile ? openSync(logFile, 'w') : 'ignore';
   let stderr = '';
   const started = performance.now();
-  const launchArgs = script === SERVICE_MAIN ? [LAUNCHER, 'service'] : script === SHOUTCLOUD_MAIN ? [LAUNCHER, 'shoutcloud-server'] : [script];
-  const child = spawn(process.execPath, [...nodeArgs, ...launchArgs], {
+  const launchArgs = script === `${ROOT}dist/main.js` ? [LAUNCHER, 'service'] : script === SHOUTCLOUD_MAIN ? [LAUNCHER, 'shoutcloud-server'] : [script];
+  const argv = [process.execPath, ...nodeArgs, ...launchArgs];
+  const [command, ...commandArgs] = cgroup ? ['sh', '-c', 'echo $$ > "$CGROUP_PROCS" && exec "$@"', 'sh', ...argv] : argv;
+  const child = spawn(command, commandArgs, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), ...env },
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), ...(cgroup ? { CGROUP_PROCS: `${cgroup}/cgroup.procs` } : {}), ...env },
     stdio: ['ignore', out, 'pipe'],
   });
   if (typeof out === 'number') closeSync(out);

@@ -1,26 +1,27 @@
 // The one table: rendered as an aligned Markdown table (readable in a terminal, pasteable in a README).
 
 const int = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
-const ms = (n) => (Number.isFinite(n) ? (Number.isInteger(n) || n >= 100 ? String(Math.round(n)) : n.toFixed(1)) : '—');
+const ms = (n) => (Number.isFinite(n) ? (n >= 100 ? String(Math.round(n)) : n >= 10 ? n.toFixed(1) : n.toFixed(2)) : '—');
 const mib = (n) => (Number.isFinite(n) ? n.toFixed(0) : '—');
-const pair = (format, a, b) => `${format(a)} / ${format(b)}`;
+const times = (n, of) => (Number.isFinite(n) ? `${n.toFixed(2)}x${of ? ` (${of})` : ''}` : '—');
 
-export const COLUMNS = ['Scenario', 'req/s svc / ref', 'ratio', 'p50 ms', 'p99 ms', 'errors', 'upstream calls', 'RSS MiB', 'target', 'result'];
+export const COLUMNS = ['Scenario', 'req/s svc / Nest / http', 'svc÷Nest', 'svc÷http', 'p50 ms', 'p99 ms', 'errors', 'upstream calls', 'RSS MiB', 'load', 'target', 'result'];
 
-/** One row's cells, "service / reference" where both were measured. */
+/** One row's cells, "service / bare Nest / node:http" where the three were measured. */
 export function cells(row) {
-  const s = row.service ?? {};
-  const r = row.reference ?? {};
-  const ratio = Number.isFinite(row.ratio) ? `${row.ratio.toFixed(2)}x${row.ratioOf ? ` (${row.ratioOf})` : ''}` : '—';
+  const sides = [row.service ?? {}, row.nest ?? {}, row.http ?? {}];
+  const three = (format, key) => sides.map((side) => format(side[key])).join(' / ');
   return [
     row.scenario,
-    pair(int, s.reqPerSec, r.reqPerSec),
-    ratio,
-    pair(ms, s.p50, r.p50),
-    pair(ms, s.p99, r.p99),
-    pair(int, s.errors, r.errors),
-    pair(int, s.upstream, r.upstream),
-    pair(mib, s.rssMiB, r.rssMiB),
+    three(int, 'reqPerSec'),
+    times(row.ratioNest, row.ratioOf),
+    times(row.ratioHttp, row.ratioOf),
+    three(ms, 'p50'),
+    three(ms, 'p99'),
+    three(int, 'errors'),
+    three(int, 'upstream'),
+    three(mib, 'rssMiB'),
+    Number.isFinite(row.load) ? row.load.toFixed(1) : '—',
     row.target ?? '—',
     row.result ?? '—',
   ];

@@ -17,6 +17,9 @@ describe('validateEnvironment', () => {
       SHUTDOWN_GRACE_MS: 10_000,
       REQUEST_DEADLINE_MS: 3000,
       SHOUTCLOUD_FALLBACK: 'off',
+      REDIS_TIMEOUT_MS: 100,
+      REDIS_BREAKER_THRESHOLD: 5,
+      REDIS_PROBE_INTERVAL_MS: 1000,
       LOG_LEVEL: 'info',
       BATCH_MAX_ITEMS: 100,
       SHOUTCLOUD_COALESCE: 'on',
@@ -28,6 +31,7 @@ describe('validateEnvironment', () => {
     expect(env.REDIS_URL).toBeUndefined();
     expect(env.RATE_LIMIT_PER_MINUTE).toBeUndefined();
     expect(env.CORS_ORIGINS).toBeUndefined();
+    expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
   });
 
   it('converts and keeps valid values; blank means default', () => {
@@ -54,6 +58,9 @@ describe('validateEnvironment', () => {
     ['SHOUTCLOUD_HEDGE', 'yes'],
     ['SHOUTCLOUD_HEDGE_MIN_MS', '0'],
     ['SHOUTCLOUD_HEDGE_MAX_MS', '1.5'],
+    ['REDIS_BREAKER_THRESHOLD', '0'],
+    ['REDIS_PROBE_INTERVAL_MS', '50'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
   ])('refuses %s=%s with a line naming the variable', (name, value) => {
     try {
       validateEnvironment({ [name]: value });

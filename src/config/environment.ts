@@ -97,6 +97,12 @@ export class Environment {
   /** Timeout of one Redis command, in ms; past it the request goes on without Redis. Default 100. */
   @toInteger @IsInt() @Min(1) @Max(10_000) REDIS_TIMEOUT_MS = 100;
 
+  /** Consecutive failed or timed-out Redis calls after which requests stop calling Redis. Default 5. */
+  @toInteger @IsInt() @Min(1) @Max(1000) REDIS_BREAKER_THRESHOLD = 5;
+
+  /** While requests skip Redis, a background PING checks it this often, in ms. Default 1000. */
+  @toInteger @IsInt() @Min(100) @Max(60_000) REDIS_PROBE_INTERVAL_MS = 1000;
+
   /** Longest `data`, in Unicode code points. Default 10000. */
   @toInteger @IsInt() @Min(1) MAX_INPUT_LENGTH = 10_000;
 
@@ -120,6 +126,17 @@ export class Environment {
 
   /** Comma-separated origins allowed by CORS. Unset: CORS off. */
   @IsOptional() @IsString() CORS_ORIGINS?: string = undefined;
+
+  /**
+   * OTLP/HTTP collector base URL (`/v1/traces` is appended). Unset: tracing off, and no
+   * OpenTelemetry SDK is loaded. The SDK's other standard OTEL_* variables apply as documented.
+   */
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string = undefined;
+
+  /** `service.name` of the exported spans. Default transform-api. */
+  @IsString() OTEL_SERVICE_NAME = 'transform-api';
 
   /** pino level. Default info. */
   @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';

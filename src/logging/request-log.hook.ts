@@ -6,8 +6,8 @@ import { PinoLogger } from 'nestjs-pino';
 const QUIET_ROUTES = new Set(['/health', '/health/live', '/metrics']);
 
 /**
- * One JSON line per answered request: id, method, route template, status, duration and cache
- * outcome. Never the body or the query string.
+ * One JSON line per answered request: id, method, route template, status, duration, cache
+ * outcome and, with tracing on, the trace id. Never the body or the query string.
  */
 export function installRequestLog(fastify: FastifyInstance): void {
   fastify.addHook('onResponse', (request, reply, done) => {
@@ -18,6 +18,8 @@ export function installRequestLog(fastify: FastifyInstance): void {
       logger[level](
         {
           requestId: request.id,
+          // Only with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT); pino leaves out undefined.
+          traceId: request.traceId,
           method: request.method,
           route,
           status: reply.statusCode,

@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { RedisConnection } from '../redis/redis.connection.js';
+import { REDIS_BREAKER_STATES, REDIS_SKIP_REASONS, RedisConnection } from '../redis/redis.connection.js';
 import { ShoutcloudClient } from '../shoutcloud/shoutcloud.client.js';
 import { ShoutcloudService, type Provenance } from '../shoutcloud/shoutcloud.service.js';
 
@@ -90,6 +90,13 @@ export class MetricsService implements OnModuleInit {
     registers: [this.registry],
   });
 
+  readonly redisSkips = new Counter({
+    name: 'redis_calls_skipped_total',
+    help: 'Redis calls a request went on without, by reason: disconnected or breaker_open (not sent), timeout or error.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor(
     private readonly client: ShoutcloudClient,
     private readonly shoutcloud: ShoutcloudService,
@@ -116,6 +123,16 @@ export class MetricsService implements OnModuleInit {
         if (redisSource.enabled) this.set({ tier: 'shared' }, redisSource.ready ? 1 : 0);
       },
     });
+    new Gauge({
+      name: 'redis_breaker_state',
+      help: 'Circuit breaker around Redis: 1 for the current state (closed: requests use Redis; open, half-open: they skip it), 0 otherwise; no sample when Redis is not configured.',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        if (!redisSource.enabled) return;
+        for (const state of REDIS_BREAKER_STATES) this.set({ state }, redisSource.breakerState === state ? 1 : 0);
+      },
+    });
     collectDefaultMetrics({ register: this.registry });
   }
 
@@ -128,6 +145,13 @@ export class MetricsService implements OnModuleInit {
     this.client.onHedge(() => this.upstreamHedges.inc());
     this.shoutcloud.onCall(({ texts }) => this.upstreamCallTexts.observe(texts));
     this.shoutcloud.onMismatch(() => this.coalesceMismatches.inc());
-    this.shoutcloud.onAnswer(({ provenance }) => this.cacheOutcomes.inc(CACHE_OUTCOME_LABELS[provenance]));
+    // Label handles resolved once: a skip can happen on every request while Redis is out.
+    const skips = Object.fromEntries(REDIS_SKIP_REASONS.map((reason) => [reason, this.redisSkips.labels({ reason })]));
+    this.redis.onSkip((reason) => skips[reason].inc());
+    // Each provenance's counter child is looked up once, not hashed on every answer.
+    const outcomes = Object.fromEntries(
+      Object.entries(CACHE_OUTCOME_LABELS).map(([provenance, labels]) => [provenance, this.cacheOutcomes.labels(labels)]),
+    ) as Record<Provenance, { inc(): void }>;
+    this.shoutcloud.onAnswer(({ provenance }) => outcomes[provenance].inc());
   }
 }

@@ -4,6 +4,7 @@ import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { environment } from '../config/environment.js';
 import { RedisConnection } from '../redis/redis.connection.js';
 import { RedisModule } from '../redis/redis.module.js';
+import { FixedWindowThrottlerStorage } from './fixed-window.storage.js';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 
 /**
@@ -26,7 +27,10 @@ export class RateLimitModule {
             // One budget per client across every route (the default keys by handler too).
             throttlers: [{ name: 'default', ttl: 60_000, limit }],
             generateKey: (_context, tracker, name) => `${name}:${tracker}`,
-            storage: redis.enabled ? new RedisThrottlerStorage(redis) : undefined,
+            // Without Redis, or whenever it is out, the same fixed-window rule counted here.
+            storage: redis.enabled
+              ? new RedisThrottlerStorage(redis, new FixedWindowThrottlerStorage())
+              : new FixedWindowThrottlerStorage(),
           }),
         }),
       ],

@@ -1,34 +1,63 @@
 import { Logger } from '@nestjs/common';
-import { ThrottlerStorageService, type ThrottlerStorage } from '@nestjs/throttler';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface.js';
 import type { RedisConnection } from '../redis/redis.connection.js';
 
+/** `PEXPIRE … NX` (start a window only once) came with Redis 7.0. */
+export const supportsExpireNx = (version: string) => Number.parseInt(version, 10) >= 7;
+
 /**
- * Fixed-window counters in the shared Redis, so a client's limit holds across replicas. While
- * Redis is down, counting falls back to this process (a looser limit beats refusing everyone).
+ * Fixed-window counters in the shared Redis, so a client's limit holds across replicas. Every
+ * Redis call goes through the connection's one failure policy; whenever Redis does not answer in
+ * time (down, hung, breaker open) or is older than 7.0, counting falls back to this process: a
+ * looser limit (each replica allows the full rate) beats refusing everyone or waiting on Redis.
+ * Each switch between shared and per-replica counting is logged once, at `warn`.
  */
 export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly logger = new Logger('RateLimit');
-  private readonly local = new ThrottlerStorageService();
+  private shared = true;
 
-  constructor(private readonly redis: RedisConnection) {}
+  /** `local`: this process's own counters, used whenever Redis is not. */
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly local: ThrottlerStorage,
+  ) {
+    redis.onServerVersion((version) => {
+      if (supportsExpireNx(version)) return;
+      this.shared = false;
+      this.logger.warn(
+        `Redis ${version} is older than 7.0 and has no PEXPIRE NX: rate limits are counted per replica ` +
+          '(each replica allows RATE_LIMIT_PER_MINUTE on its own) until Redis is upgraded',
+      );
+    });
+  }
 
   async increment(key: string, ttlMs: number, limit: number, blockMs: number, name: string): Promise<ThrottlerStorageRecord> {
-    const client = this.redis.client;
-    if (!client || !this.redis.ready) return this.local.increment(key, ttlMs, limit, blockMs, name);
-    try {
-      const redisKey = `transform-api:rate:${name}:${key}`;
-      const [hits, , remainingMs] = (await client
-        .multi()
-        .incr(redisKey)
-        .pExpire(redisKey, ttlMs, 'NX')
-        .pTTL(redisKey)
-        .exec()) as unknown as [number, number, number];
-      const timeToExpire = Math.max(1, Math.ceil(remainingMs / 1000));
-      return { totalHits: hits, timeToExpire, isBlocked: hits > limit, timeToBlockExpire: hits > limit ? timeToExpire : 0 };
-    } catch (error) {
-      this.logger.debug(`Redis rate-limit counter failed, counting locally: ${(error as Error).message}`);
+    const version = this.redis.serverVersion;
+    // Until a connection has said which version it runs, nothing was ever shared: count here.
+    if (version === undefined || !supportsExpireNx(version)) return this.local.increment(key, ttlMs, limit, blockMs, name);
+    const redisKey = `transform-api:rate:${name}:${key}`;
+    const reply = await this.redis.run(
+      (client) => client.multi().incr(redisKey).pExpire(redisKey, ttlMs, 'NX').pTTL(redisKey).exec(),
+      'MULTI',
+    );
+    if (!reply) {
+      this.switchTo(false);
       return this.local.increment(key, ttlMs, limit, blockMs, name);
     }
+    this.switchTo(true);
+    const [hits, , remainingMs] = reply as unknown as [number, number, number];
+    const timeToExpire = Math.max(1, Math.ceil(remainingMs / 1000));
+    return { totalHits: hits, timeToExpire, isBlocked: hits > limit, timeToBlockExpire: hits > limit ? timeToExpire : 0 };
+  }
+
+  private switchTo(shared: boolean): void {
+    if (shared === this.shared) return;
+    this.shared = shared;
+    this.logger.warn(
+      shared
+        ? 'Rate limits are shared through Redis again'
+        : 'Redis did not answer a rate-limit counter in time: rate limits are counted per replica until it does',
+    );
   }
 }

@@ -5,7 +5,8 @@ import { RedisConnection } from './redis.connection.js';
 /**
  * Reports Redis as information only: every replica shares it, so failing readiness on it would
  * take them all out of the Service at once (SPEC 5.5). The key is always `up`; `connected` says
- * whether the shared tier is in use right now.
+ * whether the client holds a connection, `breaker` whether requests use it (`closed`) or skip it
+ * because it stopped answering (`open`, `half-open` while the background probe runs).
  */
 @Injectable()
 export class RedisHealthIndicator {
@@ -17,6 +18,11 @@ export class RedisHealthIndicator {
   check(key = 'redis') {
     const indicator = this.health.check(key);
     if (!this.redis.enabled) return indicator.up({ configured: false });
-    return indicator.up({ configured: true, connected: this.redis.ready });
+    return indicator.up({
+      configured: true,
+      connected: this.redis.ready,
+      breaker: this.redis.breakerState,
+      ...(this.redis.serverVersion && { version: this.redis.serverVersion }),
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { goToUpper } from '../shoutcloud/go-to-upper.js';
 
@@ -41,6 +41,8 @@ export interface ShoutcloudServer {
   readonly requests: number;
   /** Requests whose client closed the connection before the answer was written. */
   readonly cancelled: number;
+  /** Headers of the last `POST /V1/SHOUT` (e.g. its `traceparent`), until `reset()`. */
+  readonly lastHeaders: IncomingHttpHeaders | undefined;
   /** Replaces the fault queue; no argument clears it. */
   setFaults(...faults: ShoutcloudFault[]): void;
   /** Clears faults and counters. */
@@ -63,6 +65,7 @@ export async function startShoutcloudServer(options: ShoutcloudServerOptions = {
   let faults: ShoutcloudFault[] = [];
   let requests = 0;
   let cancelled = 0;
+  let lastHeaders: IncomingHttpHeaders | undefined;
   const sockets = new Set<Socket>();
   // Requests seen by each queued fault, for slowEvery; kept beside the fault so that the fault
   // the control API echoes is the one it was given.
@@ -76,6 +79,7 @@ export async function startShoutcloudServer(options: ShoutcloudServerOptions = {
 
   const shout = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     requests++;
+    lastHeaders = req.headers;
     res.on('close', () => {
       if (!res.writableFinished) cancelled++;
     });
@@ -134,6 +138,7 @@ export async function startShoutcloudServer(options: ShoutcloudServerOptions = {
     faults = [];
     requests = 0;
     cancelled = 0;
+    lastHeaders = undefined;
   };
 
   const server: Server = createServer((req, res) => {
@@ -162,6 +167,9 @@ export async function startShoutcloudServer(options: ShoutcloudServerOptions = {
     },
     get cancelled() {
       return cancelled;
+    },
+    get lastHeaders() {
+      return lastHeaders;
     },
     setFaults: (...next) => {
       faults = next.map((fault) => ({ ...fault }));

@@ -2,8 +2,15 @@
 # `npm run test:container`: builds the real Dockerfile on a stand-in Node base with buildah and
 # runs the image with podman, read-only, on loopback. No Docker engine, no image registry.
 # Needs root, buildah, podman, runc, debootstrap, curl (`.ci/run` installs them) and `npm run build`.
-set -euo pipefail
+# `npm run test:container -- --fresh` (or CI_FRESH=1) ignores every cache (see env.sh).
+set -Eeuo pipefail
 cd "$(dirname "$0")/../.."
+for arg in "$@"; do
+  case $arg in
+    --fresh) export CI_FRESH=1 ;;
+    *) echo "usage: npm run test:container [-- --fresh]" >&2; exit 2 ;;
+  esac
+done
 # shellcheck source=test/container/env.sh
 source test/container/env.sh
 
@@ -20,9 +27,10 @@ check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; f
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
 for tool in buildah podman runc debootstrap curl node npm; do
-  command -v "$tool" >/dev/null || die "$tool is missing (.ci/run installs it: apt-get install buildah podman runc debootstrap curl)"
+  command -v "$tool" >/dev/null || die "$tool is missing" "apt-get install buildah podman runc debootstrap curl (.ci/run does)"
 done
-[ "$(id -u)" = 0 ] || die "run as root (buildah with chroot isolation and vfs storage)"
+[ "$(id -u)" = 0 ] || die "not root" "run it as root: buildah builds with chroot isolation and vfs storage"
+FIX="fix the build (npm run build) first"
 if [ ! -f dist/main.js ] || [ ! -f dist/shoutcloud-server/main.js ]; then npm run build >/dev/null; fi
 
 mkdir -p "$CACHE_DIR/containers" "$CACHE_DIR/npm-cache" "$RUN_DIR"
@@ -35,10 +43,12 @@ cleanup() {
   pm rm -f -t 0 "$APP_CTR" "$SHOUT_CTR" >/dev/null 2>&1 || true
   [ -z "$shout_pid" ] || kill "$shout_pid" 2>/dev/null || true
 }
-trap cleanup EXIT
+ci_at_exit cleanup
+FIX="remove what an earlier run left: podman ${STORAGE_OPTS[*]} rm -f $APP_CTR $SHOUT_CTR"
 cleanup
 
 started=$(date +%s)
+FIX="read the stand-in base's FAILED line above"
 base=$(bash test/container/standin-base.sh)
 
 # Without --layers: with vfs storage every cached layer is a full copy of the tree, slower than
@@ -51,7 +61,8 @@ build() {
       --volume "$CACHE_DIR/npm-cache:/root/.npm" \
       --build-arg "NODE_IMAGE=$base" "$@" -t "$tag" -f Dockerfile . >"$logfile" 2>&1; then
     tail -40 "$logfile" >&2
-    die "buildah build $* failed (log: $logfile)"
+    die "buildah build $* failed (the last 40 lines are above; all of it: $logfile)" \
+      "build the image yourself (docker build -f Dockerfile .) to debug it, or fix what the log says"
   fi
 }
 t0=$(date +%s); build "$APP_IMAGE"; log "built $APP_IMAGE in $(( $(date +%s) - t0 )) s"
@@ -63,6 +74,7 @@ run_opts=(--runtime runc --ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)" --ulimit 
   --network host --read-only --read-only-tmpfs=false --cap-drop ALL --security-opt no-new-privileges)
 
 echo "container test: image $APP_IMAGE on $base"
+FIX="podman could not inspect or start a container: read its error above (storage: $CACHE_DIR/containers)"
 
 config=$(pm image inspect "$APP_IMAGE" --format '{{.Config.User}}|{{json .Config.Cmd}}|{{index .Config.Labels "org.opencontainers.image.title"}}|{{index .Config.Labels "org.opencontainers.image.source"}}')
 check "image runs as user 1000:1000 ($config)" test "${config%%|*}" = "1000:1000"

@@ -1,12 +1,15 @@
 # shellcheck shell=bash
-# Shared settings of the container test, sourced by its scripts.
-# Everything it keeps between runs lives under CACHE_DIR: the Debian rootfs tarball and the
-# containers storage (stand-in base image, build layers).
-CACHE_DIR="${TRANSFORM_API_CACHE_DIR:-/var/cache/transform-api}"
-RUN_DIR="${TRANSFORM_API_RUN_DIR:-/run/transform-api-ci}"
+# Shared settings of the container test, sourced by its scripts (from the repository root).
+# .ci/lib.sh: every failure names its command, line and remedy; CACHE_DIR and RUN_DIR, and the
+# fresh mode (CI_FRESH=1) that puts them in a new empty folder.
+# Everything kept between runs lives under CACHE_DIR: the Debian rootfs tarball, downloads, the
+# npm cache mounted into the build, and the containers storage (stand-in base image).
+CI_LOG_PREFIX=container-test
+# shellcheck source=.ci/lib.sh
+source .ci/lib.sh
 STORAGE_OPTS=(--root "$CACHE_DIR/containers/storage" --runroot "$RUN_DIR/containers" --storage-driver vfs)
 
 bh() { buildah "${STORAGE_OPTS[@]}" "$@"; }
 pm() { podman "${STORAGE_OPTS[@]}" --log-level error --cgroup-manager cgroupfs --events-backend file "$@"; }
-log() { printf '[container-test] %s\n' "$*" >&2; }
-die() { log "FAIL: $*"; exit 1; }
+log() { ci_log "$*"; }
+die() { ci_die "$@"; }

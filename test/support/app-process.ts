@@ -80,6 +80,18 @@ export async function startApp(env: Record<string, string | undefined> = {}): Pr
   };
 }
 
+/**
+ * Starts several replicas with the same environment. If one fails to start, the others are stopped
+ * before the error is passed on, so no process outlives the test and keeps jest from exiting.
+ */
+export async function startApps(count: number, env: Record<string, string | undefined> = {}): Promise<AppProcess[]> {
+  const starts = await Promise.allSettled(Array.from({ length: count }, () => startApp(env)));
+  const failure = starts.find((start) => start.status === 'rejected');
+  if (!failure) return starts.map((start) => (start as PromiseFulfilledResult<AppProcess>).value);
+  await Promise.all(starts.map((start) => (start.status === 'fulfilled' ? start.value.stop() : undefined)));
+  throw failure.reason;
+}
+
 /** Runs a command-line start of the app that is expected to fail, and returns its exit and output. */
 export async function runAppExpectingExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   const { exited, output } = spawnMain(env);

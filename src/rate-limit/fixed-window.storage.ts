@@ -1,0 +1,35 @@
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface.js';
+import { LRUCache } from 'lru-cache';
+
+// Clients counted at once; past it the least recently seen one starts a new window.
+const MAX_CLIENTS = 100_000;
+
+interface Window {
+  hits: number;
+  endsAt: number;
+}
+
+/**
+ * This process's own rate-limit counters, with the same fixed-window rule as the Redis ones (a
+ * window starts at a client's first request and lasts the TTL), so falling back from Redis does
+ * not change what a limit means. Not Nest's in-memory storage: that keeps one timestamp per hit
+ * and scans them all on every request, so with a hung Redis hits ran at 43 % of their healthy
+ * throughput (test/redis-hung.e2e-spec.ts, one client IP); this is one counter per client.
+ */
+export class FixedWindowThrottlerStorage implements ThrottlerStorage {
+  private readonly windows = new LRUCache<string, Window>({ max: MAX_CLIENTS });
+
+  async increment(key: string, ttlMs: number, limit: number): Promise<ThrottlerStorageRecord> {
+    const now = Date.now();
+    let window = this.windows.get(key);
+    if (!window || window.endsAt <= now) {
+      window = { hits: 0, endsAt: now + ttlMs };
+      this.windows.set(key, window, { ttl: ttlMs });
+    }
+    window.hits++;
+    const timeToExpire = Math.max(1, Math.ceil((window.endsAt - now) / 1000));
+    const isBlocked = window.hits > limit;
+    return { totalHits: window.hits, timeToExpire, isBlocked, timeToBlockExpire: isBlocked ? timeToExpire : 0 };
+  }
+}
