@@ -92,6 +92,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/transform/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transform many texts at once
+         *
+         *     Each item of `data` answered as `POST /transform` would answer it, in the same order; at most
+         *     `BATCH_MAX_ITEMS` (default 100) items, and the body within `MAX_BODY_BYTES`. Texts not in the
+         *     cache go to Shoutcloud together. An item Shoutcloud cannot answer gets its stale answer, or the
+         *     local upper-casing where that is enabled, like `POST /transform`; if an item still has no
+         *     answer, the whole request fails with that item's 502, 503 or 504 (its other items are cached
+         *     for a retry). `X-Cache` is the worst of the items' provenances.
+         */
+        post: operations["transformBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1": {
         parameters: {
             query?: never;
@@ -160,6 +186,31 @@ export interface components {
              * @example 400
              */
             statusCode: number;
+        };
+        TransformBatchRequestDto: {
+            /**
+             * @description The texts to transform, at most `BATCH_MAX_ITEMS` (default 100); each any well-formed Unicode
+             *     of at most `MAX_INPUT_LENGTH` (default 10000) code points, `""` allowed. The whole body is
+             *     still capped at `MAX_BODY_BYTES`.
+             * @example [
+             *       "Hello, wörld! 👋",
+             *       "éx",
+             *       ""
+             *     ]
+             */
+            data: string[];
+        };
+        TransformBatchResponseDto: {
+            /**
+             * @description Each item reversed by user-perceived characters, then upper-cased by Shoutcloud, in the
+             *     order of the request.
+             * @example [
+             *       "👋 !DLRÖW ,OLLEH",
+             *       "XÉ",
+             *       ""
+             *     ]
+             */
+            data: string[];
         };
         TransformRequestDto: {
             /**
@@ -528,6 +579,142 @@ export interface operations {
                 };
             };
             /** @description The body is neither JSON nor a form. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Send the body as application/json or application/x-www-form-urlencoded.",
+                     *       "statusCode": 415
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Rate limit hit (when configured); see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests from this address; slow down and try again shortly.",
+                     *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Shoutcloud refused the request or answered something unusable. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Shoutcloud answered something that is not a usable reply.",
+                     *       "statusCode": 502
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Shoutcloud unreachable or failing after retries, or the circuit is open; see Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Shoutcloud is unreachable or failing; try again shortly.",
+                     *       "statusCode": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Shoutcloud did not answer within the request deadline. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Shoutcloud did not answer within the 3000 ms deadline.",
+                     *       "statusCode": 504
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    transformBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransformBatchRequestDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The worst of the items' provenances (see POST /transform): FALLBACK if any item was upper-cased locally, else STALE if any was stale, else MISS if any came from Shoutcloud just now, else HIT, else BYPASS. */
+                    "X-Cache"?: "HIT" | "MISS" | "STALE" | "FALLBACK" | "BYPASS";
+                    /** @description Your X-Request-Id if short and safe, or a new one. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransformBatchResponseDto"];
+                };
+            };
+            /** @description The body is not parseable, `data` is not an array or has too many items, or an item is not valid (named by its index). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "details": [
+                     *         "data[1] must be a string",
+                     *         "data[3] must be well-formed Unicode (no lone surrogates)"
+                     *       ],
+                     *       "error": "The request body is not valid.",
+                     *       "statusCode": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is larger than MAX_BODY_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The request body is larger than this API accepts.",
+                     *       "statusCode": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The body is neither JSON nor a form (a batch is sent as JSON). */
             415: {
                 headers: {
                     [name: string]: unknown;

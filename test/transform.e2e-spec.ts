@@ -290,7 +290,7 @@ describe('health and docs', () => {
       paths: Record<string, Record<string, { deprecated?: boolean; responses: Record<string, unknown> }>>;
       components: { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }> };
     }>();
-    expect(Object.keys(document.paths).sort()).toEqual(['/', '/health', '/health/live', '/transform', '/v1', '/v1/']);
+    expect(Object.keys(document.paths).sort()).toEqual(['/', '/health', '/health/live', '/transform', '/transform/batch', '/v1', '/v1/']);
     expect(document.paths['/transform'].post.deprecated).toBeFalsy();
     for (const legacy of ['/', '/v1', '/v1/']) expect(document.paths[legacy].post.deprecated).toBe(true);
     expect(Object.keys(document.paths['/transform'].post.responses).sort()).toEqual(

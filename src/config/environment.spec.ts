@@ -21,6 +21,12 @@ describe('validateEnvironment', () => {
       REDIS_BREAKER_THRESHOLD: 5,
       REDIS_PROBE_INTERVAL_MS: 1000,
       LOG_LEVEL: 'info',
+      BATCH_MAX_ITEMS: 100,
+      SHOUTCLOUD_COALESCE: 'on',
+      SHOUTCLOUD_COALESCE_MAX_BYTES: 65_536,
+      SHOUTCLOUD_HEDGE: 'on',
+      SHOUTCLOUD_HEDGE_MIN_MS: 50,
+      SHOUTCLOUD_HEDGE_MAX_MS: 500,
     });
     expect(env.REDIS_URL).toBeUndefined();
     expect(env.RATE_LIMIT_PER_MINUTE).toBeUndefined();
@@ -45,6 +51,13 @@ describe('validateEnvironment', () => {
     ['SHOUTCLOUD_FALLBACK', 'yes'],
     ['LOG_LEVEL', 'verbose'],
     ['RATE_LIMIT_PER_MINUTE', '0'],
+    ['BATCH_MAX_ITEMS', '0'],
+    ['BATCH_MAX_ITEMS', '10001'],
+    ['SHOUTCLOUD_COALESCE', 'true'],
+    ['SHOUTCLOUD_COALESCE_MAX_BYTES', '100'],
+    ['SHOUTCLOUD_HEDGE', 'yes'],
+    ['SHOUTCLOUD_HEDGE_MIN_MS', '0'],
+    ['SHOUTCLOUD_HEDGE_MAX_MS', '1.5'],
     ['REDIS_BREAKER_THRESHOLD', '0'],
     ['REDIS_PROBE_INTERVAL_MS', '50'],
     ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
@@ -57,6 +70,12 @@ describe('validateEnvironment', () => {
       expect((error as EnvironmentError).problems).toHaveLength(1);
       expect((error as EnvironmentError).problems[0]).toMatch(new RegExp(`^${name}=`));
     }
+  });
+
+  it('refuses a hedge minimum above its maximum', () => {
+    expect(() => validateEnvironment({ SHOUTCLOUD_HEDGE_MIN_MS: '600', SHOUTCLOUD_HEDGE_MAX_MS: '500' })).toThrow(
+      expect.objectContaining({ problems: ['SHOUTCLOUD_HEDGE_MIN_MS: must not exceed SHOUTCLOUD_HEDGE_MAX_MS'] }),
+    );
   });
 
   it('reports every bad variable at once', () => {

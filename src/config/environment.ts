@@ -13,6 +13,7 @@ import {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const FALLBACK_MODES = ['off', 'local'] as const;
+const SWITCH = ['on', 'off'] as const;
 
 /** Integers only: `Number('1e3')` or `'12abc'` would otherwise slip through. */
 const toInteger = Transform(({ value }: { value: unknown }) =>
@@ -52,6 +53,27 @@ export class Environment {
   /** Retries allowed as a share of recent requests, in percent (200 or more: no cap at 2 retries). Default 20. */
   @toInteger @IsInt() @Min(0) @Max(1000) SHOUTCLOUD_RETRY_BUDGET_PERCENT = 20;
 
+  /**
+   * `on`: misses waiting at the same moment, from any requests, go to Shoutcloud as one call
+   * (texts concatenated, the answer split back by code points). Default on.
+   */
+  @IsIn(SWITCH) SHOUTCLOUD_COALESCE: (typeof SWITCH)[number] = 'on';
+
+  /** Most UTF-8 bytes of text in one coalesced call; a longer text is sent alone. Default 65536. */
+  @toInteger @IsInt() @Min(256) @Max(1_048_576) SHOUTCLOUD_COALESCE_MAX_BYTES = 65_536;
+
+  /**
+   * `on`: a try running past 1.2 × the p95 of recent successful tries gets a second, concurrent
+   * try (within the retry budget, never while the breaker is open or half-open). Default on.
+   */
+  @IsIn(SWITCH) SHOUTCLOUD_HEDGE: (typeof SWITCH)[number] = 'on';
+
+  /** The earliest a try is hedged, in ms. Default 50. */
+  @toInteger @IsInt() @Min(1) @Max(60_000) SHOUTCLOUD_HEDGE_MIN_MS = 50;
+
+  /** A learned hedge delay above this (Shoutcloud slow across the board) means no hedge, in ms. Default 500. */
+  @toInteger @IsInt() @Min(1) @Max(60_000) SHOUTCLOUD_HEDGE_MAX_MS = 500;
+
   /** All tries of one request together, in ms. Default 3000. */
   @toInteger @IsInt() @Min(1) @Max(120_000) REQUEST_DEADLINE_MS = 3000;
 
@@ -83,6 +105,9 @@ export class Environment {
 
   /** Longest `data`, in Unicode code points. Default 10000. */
   @toInteger @IsInt() @Min(1) MAX_INPUT_LENGTH = 10_000;
+
+  /** Most items in one `POST /transform/batch`. Default 100. */
+  @toInteger @IsInt() @Min(1) @Max(10_000) BATCH_MAX_ITEMS = 100;
 
   /** Largest request body, in bytes. Default 131072. */
   @toInteger @IsInt() @Min(64) MAX_BODY_BYTES = 131_072;
@@ -149,6 +174,9 @@ export function validateEnvironment(raw: NodeJS.ProcessEnv): Environment {
   if (errors.length > 0) throw new EnvironmentError(errors.map(describe));
   if (env.SHUTDOWN_GRACE_MS + env.SHUTDOWN_DELAY_MS > 600_000) {
     throw new EnvironmentError(['SHUTDOWN_DELAY_MS + SHUTDOWN_GRACE_MS: must not exceed 600000 ms together']);
+  }
+  if (env.SHOUTCLOUD_HEDGE_MIN_MS > env.SHOUTCLOUD_HEDGE_MAX_MS) {
+    throw new EnvironmentError(['SHOUTCLOUD_HEDGE_MIN_MS: must not exceed SHOUTCLOUD_HEDGE_MAX_MS']);
   }
   return env;
 }

@@ -71,6 +71,25 @@ export class MetricsService implements OnModuleInit {
     registers: [this.registry],
   });
 
+  readonly upstreamHedges = new Counter({
+    name: 'shoutcloud_hedges_total',
+    help: 'Second tries started because a try ran past the learned delay (SHOUTCLOUD_HEDGE).',
+    registers: [this.registry],
+  });
+
+  readonly upstreamCallTexts = new Histogram({
+    name: 'shoutcloud_call_texts',
+    help: 'Texts per upstream call with coalescing on (SHOUTCLOUD_COALESCE); 1 for a text sent alone.',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+    registers: [this.registry],
+  });
+
+  readonly coalesceMismatches = new Counter({
+    name: 'shoutcloud_coalesce_mismatches_total',
+    help: 'Coalesced answers whose length did not match the question; their texts were sent again one per call.',
+    registers: [this.registry],
+  });
+
   readonly redisSkips = new Counter({
     name: 'redis_calls_skipped_total',
     help: 'Redis calls a request went on without, by reason: disconnected or breaker_open (not sent), timeout or error.',
@@ -123,6 +142,9 @@ export class MetricsService implements OnModuleInit {
       this.upstreamDuration.observe({ outcome }, durationMs / 1000);
     });
     this.client.onRetry(() => this.upstreamRetries.inc());
+    this.client.onHedge(() => this.upstreamHedges.inc());
+    this.shoutcloud.onCall(({ texts }) => this.upstreamCallTexts.observe(texts));
+    this.shoutcloud.onMismatch(() => this.coalesceMismatches.inc());
     // Label handles resolved once: a skip can happen on every request while Redis is out.
     const skips = Object.fromEntries(REDIS_SKIP_REASONS.map((reason) => [reason, this.redisSkips.labels({ reason })]));
     this.redis.onSkip((reason) => skips[reason].inc());

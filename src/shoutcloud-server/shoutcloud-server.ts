@@ -9,6 +9,13 @@ import { goToUpper } from '../shoutcloud/go-to-upper.js';
 export interface ShoutcloudFault {
   /** Delay before answering, in ms. */
   latencyMs?: number;
+  /** Delay only every `n`-th request this fault applies to (the `n`-th, `2n`-th, …), by `latencyMs`. */
+  slowEvery?: { n: number; latencyMs: number };
+  /**
+   * `full`: upper-case with JavaScript's full case mapping (`"ß"` → `"SS"`), as an upstream that
+   * is not Go would; the answer can then have more code points than the question.
+   */
+  caseMapping?: 'full';
   /** Answer with this HTTP status and a plain-text body. */
   status?: number;
   /** Answer 200 with an unusable body: `html` (a hosting error page), `not-json`, `no-output`. */
@@ -60,6 +67,9 @@ export async function startShoutcloudServer(options: ShoutcloudServerOptions = {
   let cancelled = 0;
   let lastHeaders: IncomingHttpHeaders | undefined;
   const sockets = new Set<Socket>();
+  // Requests seen by each queued fault, for slowEvery; kept beside the fault so that the fault
+  // the control API echoes is the one it was given.
+  const seen = new WeakMap<ShoutcloudFault, number>();
 
   const nextFault = (): ShoutcloudFault | undefined => {
     const fault = faults[0];
@@ -75,7 +85,13 @@ export async function startShoutcloudServer(options: ShoutcloudServerOptions = {
     });
     const body = await readBody(req);
     const fault = nextFault();
-    if (fault?.latencyMs) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
+    if (fault?.latencyMs) await delay(fault.latencyMs);
+    const slowEvery = fault?.slowEvery;
+    if (slowEvery) {
+      const count = (seen.get(fault) ?? 0) + 1;
+      seen.set(fault, count);
+      if (count % slowEvery.n === 0) await delay(slowEvery.latencyMs);
+    }
     if (fault?.hang) return;
     if (fault?.reset) {
       req.socket.destroy();
@@ -94,7 +110,8 @@ export async function startShoutcloudServer(options: ShoutcloudServerOptions = {
     if (fault?.body === 'not-json') return send(res, 200, 'APPLICATION/JSON', '{"OUTPUT": "unterminated');
     // Go's JSON decoder turns invalid UTF-16 into U+FFFD before the handler sees it.
     const wellFormed = input.toWellFormed();
-    const reply = fault?.body === 'no-output' ? { INPUT: wellFormed } : { INPUT: wellFormed, OUTPUT: goToUpper(wellFormed) };
+    const output = fault?.caseMapping === 'full' ? wellFormed.toUpperCase() : goToUpper(wellFormed);
+    const reply = fault?.body === 'no-output' ? { INPUT: wellFormed } : { INPUT: wellFormed, OUTPUT: output };
     send(res, 200, 'APPLICATION/JSON', JSON.stringify(reply));
   };
 
@@ -164,6 +181,11 @@ export async function startShoutcloudServer(options: ShoutcloudServerOptions = {
         server.close(() => resolve());
       }),
   };
+}
+
+/** A fault's delay; it does not keep a closed server's process alive. */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

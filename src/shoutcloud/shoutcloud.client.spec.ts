@@ -18,6 +18,12 @@ const config: ConfigType<typeof shoutcloudConfig> = {
   breakerThreshold: 5,
   breakerHalfOpenMs: 10_000,
   fallback: 'off',
+  coalesce: false,
+  coalesceMaxBytes: 65_536,
+  // Off here: these tests script single tries; the hedge has its own describe below.
+  hedge: false,
+  hedgeMinMs: 50,
+  hedgeMaxMs: 500,
   cacheTtlMs: 1000,
   cacheStaleMs: 1000,
   cacheMaxBytes: 1024 * 1024,
@@ -54,7 +60,10 @@ async function settle<T>(promise: Promise<T>): Promise<T | unknown> {
 
 describe('ShoutcloudClient retry decisions', () => {
   beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
+  afterEach(() => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
 
   it.each<[string, Reply[], number, string | (new (...args: never[]) => Error)]>([
     ['succeeds at once', [ok('ABC')], 1, 'ABC'],
@@ -127,6 +136,8 @@ describe('ShoutcloudClient retry decisions', () => {
 
   it('a signal aborted during a backoff ends the call with its reason, and no further try is sent', async () => {
     const { client, post } = await clientAnswering([{ status: 503, data: '' }, ok('LATE')]);
+    // Full jitter draws the backoff from [0, 50) ms: a draw of 0 would retry before the abort.
+    jest.spyOn(Math, 'random').mockReturnValue(0.5);
     const deadline = new AbortController();
     const pending = client.shout('x', deadline.signal);
     await jest.advanceTimersByTimeAsync(0);
@@ -154,5 +165,88 @@ describe('ShoutcloudClient retry decisions', () => {
     // A floor of 10 retries per window, then none: 20 requests make 20 first tries + 10 retries.
     for (let i = 0; i < 20; i++) await settle(client.shout(`x${i}`, new AbortController().signal));
     expect(post).toHaveBeenCalledTimes(30);
+  });
+});
+
+describe('ShoutcloudClient hedged tries', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  /**
+   * A client whose every try answers after `latencyOf(try number)` ms of fake time, or 503s when
+   * that is 'fail'; a try whose signal aborts rejects as axios does.
+   */
+  async function clientWithLatencies(latencyOf: (tryNumber: number) => number | 'fail', overrides: Partial<typeof config> = {}) {
+    const { client } = await clientAnswering([], { hedge: true, ...overrides });
+    const signals: AbortSignal[] = [];
+    const post = jest.fn((_url: string, body: string, options: { signal: AbortSignal }) => {
+      signals.push(options.signal);
+      const latency = latencyOf(signals.length);
+      return new Promise<AxiosResponse<string>>((resolve, reject) => {
+        const reply = latency === 'fail' ? { status: 503, data: '' } : ok((JSON.parse(body) as { INPUT: string }).INPUT.toUpperCase());
+        const timer = setTimeout(() => resolve({ ...reply, headers: {}, statusText: '', config: {} as never }), latency === 'fail' ? 1 : latency);
+        options.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(new AxiosError('canceled', 'ERR_CANCELED'));
+        });
+      });
+    });
+    (client as unknown as { http: { axiosRef: { post: unknown } } }).http.axiosRef.post = post;
+    const outcomes: string[] = [];
+    client.onTry(({ outcome }) => outcomes.push(outcome));
+    let hedges = 0;
+    client.onHedge(() => hedges++);
+    return { client, post, signals, outcomes, hedges: () => hedges };
+  }
+
+  const learn = async (client: ShoutcloudClient, count = 20) => {
+    for (let i = 0; i < count; i++) await settle(client.shout(`warm${i}`, new AbortController().signal));
+  };
+
+  it('hedges a try that runs past the learned delay; the first answer wins and the slow try is cancelled', async () => {
+    const { client, post, signals, outcomes, hedges } = await clientWithLatencies((n) => (n === 21 ? 60_000 : 10));
+    await learn(client);
+    const result = client.shout('slow', new AbortController().signal);
+    // 20 tries of 10 ms: 1.2 × 10 is below the 50 ms minimum, so the hedge starts at 50 ms.
+    await jest.advanceTimersByTimeAsync(49);
+    expect(post).toHaveBeenCalledTimes(21);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(post).toHaveBeenCalledTimes(22);
+    expect(await settle(result)).toBe('SLOW');
+    expect(signals[20].aborted).toBe(true);
+    expect(hedges()).toBe(1);
+    expect(outcomes.slice(20)).toEqual(['success', 'hedge_lost']);
+    expect(client.breakerState).toBe('closed');
+  });
+
+  it('does not hedge before it has learned from 20 tries', async () => {
+    const { client, post, hedges } = await clientWithLatencies((n) => (n === 19 ? 800 : 10));
+    await learn(client, 19);
+    expect(post).toHaveBeenCalledTimes(19);
+    expect(hedges()).toBe(0);
+  });
+
+  it('does not hedge a half-open probe', async () => {
+    const { client, post, hedges } = await clientWithLatencies((n) => (n <= 20 ? 10 : n <= 25 ? 'fail' : 900), { retries: 0 });
+    await learn(client);
+    for (let i = 0; i < 5; i++) await settle(client.shout(`down${i}`, new AbortController().signal));
+    expect(client.breakerState).toBe('open');
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(await settle(client.shout('probe', new AbortController().signal))).toBe('PROBE');
+    expect(post).toHaveBeenCalledTimes(26);
+    expect(hedges()).toBe(0);
+  });
+
+  it('stops hedging when the retry budget is spent', async () => {
+    const { client, post, hedges } = await clientWithLatencies((n) => (n > 20 && n % 2 === 1 ? 60_000 : 10), { retryBudgetPercent: 0 });
+    await learn(client);
+    // With no share of requests, the budget's floor of 10 per window pays for 10 hedges; the 11th
+    // slow try runs to its timeout and is retried (the retry, too, is refused by the budget).
+    for (let i = 0; i < 10; i++) await settle(client.shout(`slow${i}`, new AbortController().signal));
+    expect(hedges()).toBe(10);
+    expect(post).toHaveBeenCalledTimes(40);
+    expect(await settle(client.shout('unhedged', new AbortController().signal))).toBeInstanceOf(ShoutcloudUnavailableError);
+    expect(hedges()).toBe(10);
+    expect(post).toHaveBeenCalledTimes(41);
   });
 });

@@ -16,12 +16,15 @@ import {
   retry,
   timeout,
   wrap,
+  type Event,
   type IDefaultPolicyContext,
   type IPolicy,
   type IRetryContext,
   type RetryPolicy,
+  type TimeoutPolicy,
 } from 'cockatiel';
 import { RetryBudget } from './retry-budget.js';
+import { Hedge, HedgeDelay, HedgeLostError, type HedgeEvent } from './shoutcloud.hedge.js';
 import { shoutcloudConfig } from './shoutcloud.config.js';
 import {
   ShoutcloudBadReplyError,
@@ -48,21 +51,27 @@ const countsAgainstUpstream = (error: unknown) =>
 
 /** What the client reports for each try, for metrics and logs. */
 export interface UpstreamTryEvent {
-  /** `cancelled`: the caller stopped waiting; not a failure of Shoutcloud. */
-  outcome: 'success' | 'cancelled' | UpstreamFailureKind;
+  /**
+   * `cancelled`: the caller stopped waiting; `hedge_lost`: the other try of a hedged pair answered
+   * first. Neither is a failure of Shoutcloud.
+   */
+  outcome: 'success' | 'cancelled' | 'hedge_lost' | UpstreamFailureKind;
   durationMs: number;
 }
 
 /**
  * Talks to Shoutcloud: one `POST /V1/SHOUT` per try, composed outermost-first as
- * retry (exponential backoff, full jitter, budget) → circuit breaker → per-try timeout, all under
- * the caller's signal. Throws a {@link ShoutcloudError}, or the signal's reason once it aborts.
+ * retry (exponential backoff, full jitter, budget) → circuit breaker → hedge (a second try when
+ * one runs past the learned delay, within the budget, only while the breaker is closed) →
+ * per-try timeout, all under the caller's signal. The breaker sees a hedged pair as one try. Throws a {@link ShoutcloudError}, or the signal's reason once it aborts.
  */
 @Injectable()
 export class ShoutcloudClient implements OnApplicationShutdown {
   private readonly logger = new Logger(ShoutcloudClient.name);
   private readonly endpoint: string;
   private readonly policy: IPolicy<IRetryContext & IDefaultPolicyContext>;
+  private readonly perTryTimeout: TimeoutPolicy;
+  private readonly hedge: Hedge | undefined;
   private readonly breaker;
   private readonly budget: RetryBudget;
   private openedAt = 0;
@@ -72,6 +81,8 @@ export class ShoutcloudClient implements OnApplicationShutdown {
   readonly onTry = this.tryEmitter.addListener;
   /** Fires when a retry is scheduled after a transient failure. */
   readonly onRetry: RetryPolicy['onRetry'];
+  /** Fires when a try is hedged (never with hedging off). */
+  readonly onHedge: Event<HedgeEvent>;
 
   constructor(
     private readonly http: HttpService,
@@ -91,8 +102,18 @@ export class ShoutcloudClient implements OnApplicationShutdown {
     // Cooperative: the try itself sees its signal abort and says why (its own timeout, or the
     // caller giving up), instead of the policy calling both a timeout and the breaker counting it.
     // abortOnReturn off: aborting a finished try's signal only costs a DOMException per call.
-    const perTryTimeout = timeout(config.timeoutMs, { strategy: TimeoutStrategy.Cooperative, abortOnReturn: false });
-    this.policy = wrap(retryPolicy, this.breaker, perTryTimeout);
+    this.perTryTimeout = timeout(config.timeoutMs, { strategy: TimeoutStrategy.Cooperative, abortOnReturn: false });
+    // The hedge runs between the breaker and the per-try timeout, so each of its tries has its
+    // own timeout; not a cockatiel policy, hence two policies here and the hedge in `hedged`.
+    this.policy = wrap(retryPolicy, this.breaker);
+    this.hedge = config.hedge
+      ? new Hedge(
+          new HedgeDelay({ minMs: config.hedgeMinMs, maxMs: config.hedgeMaxMs }),
+          // Never while the breaker is open or probing; a hedge is a try the budget pays for.
+          () => this.breaker.state === CircuitState.Closed && this.budget.tryWithdraw(),
+        )
+      : undefined;
+    this.onHedge = this.hedge?.onHedge ?? new EventEmitter<HedgeEvent>().addListener;
 
     this.onRetry = retryPolicy.onRetry;
     this.breaker.onBreak(() => {
@@ -130,12 +151,12 @@ export class ShoutcloudClient implements OnApplicationShutdown {
     this.budget.recordRequest();
     let lastFailure: unknown;
     try {
-      return await this.policy.execute(async ({ signal: trySignal, attempt }) => {
+      return await this.policy.execute(async ({ signal: policySignal, attempt }) => {
         // cockatiel's backoff does not watch the signal: a caller may have left during it.
         if (signal.aborted) throw signal.reason;
         if (attempt > 0 && !this.budget.tryWithdraw()) throw new RetryBudgetExhaustedError(lastFailure);
         try {
-          return await this.tryOnce(text, trySignal, signal);
+          return await this.hedged(text, policySignal, signal);
         } catch (error) {
           lastFailure = error;
           throw error;
@@ -147,13 +168,20 @@ export class ShoutcloudClient implements OnApplicationShutdown {
     }
   }
 
-  private async tryOnce(text: string, trySignal: AbortSignal, callerSignal: AbortSignal): Promise<string> {
+  /** One try, or two when the first runs long; each HTTP try under its own timeout. */
+  private hedged(text: string, policySignal: AbortSignal, callerSignal: AbortSignal): Promise<string> {
+    const attempt = (attemptSignal: AbortSignal) =>
+      this.perTryTimeout.execute(({ signal: trySignal }) => this.tryOnce(text, trySignal, attemptSignal, callerSignal), attemptSignal);
+    return this.hedge ? this.hedge.execute(attempt, policySignal) : attempt(policySignal);
+  }
+
+  private async tryOnce(text: string, trySignal: AbortSignal, attemptSignal: AbortSignal, callerSignal: AbortSignal): Promise<string> {
     const started = performance.now();
     let outcome: UpstreamTryEvent['outcome'] = 'success';
     try {
-      return parseReply(await this.post(text, trySignal, callerSignal));
+      return parseReply(await this.post(text, trySignal, attemptSignal, callerSignal));
     } catch (error) {
-      outcome = error instanceof UpstreamTryError ? error.kind : 'cancelled';
+      outcome = error instanceof UpstreamTryError ? error.kind : error instanceof HedgeLostError ? 'hedge_lost' : 'cancelled';
       throw error;
     } finally {
       this.lastOutcome = outcome;
@@ -161,12 +189,19 @@ export class ShoutcloudClient implements OnApplicationShutdown {
     }
   }
 
-  private async post(text: string, trySignal: AbortSignal, callerSignal: AbortSignal): Promise<AxiosResponse<string>> {
+  private async post(
+    text: string,
+    trySignal: AbortSignal,
+    attemptSignal: AbortSignal,
+    callerSignal: AbortSignal,
+  ): Promise<AxiosResponse<string>> {
     try {
       return await this.http.axiosRef.post<string>(this.endpoint, JSON.stringify({ INPUT: text }), { signal: trySignal });
     } catch (error) {
       // The caller's reason is not Shoutcloud's fault: neither the breaker nor the retry handles it.
       if (callerSignal.aborted) throw callerSignal.reason;
+      // The other try of a hedged pair answered first.
+      if (attemptSignal.aborted) throw attemptSignal.reason;
       if (trySignal.aborted) throw new UpstreamTryError('timeout', `Shoutcloud did not answer within ${this.config.timeoutMs} ms`);
       const code = error instanceof AxiosError ? (error.code ?? 'unknown') : 'unknown';
       throw new UpstreamTryError('connection', `Shoutcloud connection failed (${code})`);

@@ -13,6 +13,13 @@ export const shoutcloudConfig = registerAs('shoutcloud', () => {
     breakerThreshold: env.SHOUTCLOUD_BREAKER_THRESHOLD,
     breakerHalfOpenMs: env.SHOUTCLOUD_BREAKER_HALF_OPEN_MS,
     fallback: env.SHOUTCLOUD_FALLBACK,
+    /** Misses waiting at the same moment go to Shoutcloud as one call. */
+    coalesce: env.SHOUTCLOUD_COALESCE === 'on',
+    coalesceMaxBytes: env.SHOUTCLOUD_COALESCE_MAX_BYTES,
+    /** A try running past the learned delay gets a second, concurrent try. */
+    hedge: env.SHOUTCLOUD_HEDGE === 'on',
+    hedgeMinMs: env.SHOUTCLOUD_HEDGE_MIN_MS,
+    hedgeMaxMs: env.SHOUTCLOUD_HEDGE_MAX_MS,
     cacheTtlMs: env.CACHE_TTL_SECONDS * 1000,
     cacheStaleMs: env.CACHE_STALE_SECONDS * 1000,
     cacheMaxBytes: env.CACHE_MAX_BYTES,

@@ -23,6 +23,7 @@ interface Setup {
   memory?: Record<string, CachedShout>;
   redis?: Record<string, CachedShout>;
   fallback?: 'off' | 'local';
+  coalesce?: boolean;
 }
 
 /** The service with a scripted upstream and two map-backed tiers. */
@@ -40,7 +41,10 @@ async function serviceWith(setup: Setup) {
       ShoutcloudService,
       { provide: ShoutcloudClient, useValue: { shout } },
       { provide: ShoutcloudCache, useValue: cache },
-      { provide: shoutcloudConfig.KEY, useValue: { fallback: setup.fallback ?? 'off' } as ConfigType<typeof shoutcloudConfig> },
+      {
+        provide: shoutcloudConfig.KEY,
+        useValue: { fallback: setup.fallback ?? 'off', coalesce: setup.coalesce ?? false, coalesceMaxBytes: 1024 } as ConfigType<typeof shoutcloudConfig>,
+      },
     ],
   }).compile();
   return { service: module.get(ShoutcloudService), shout, cache, memory };
@@ -171,5 +175,39 @@ describe('ShoutcloudService', () => {
     await service.shout(['a'], never);
     await service.shout(['a', 'b'], never);
     expect(seen.sort()).toEqual(['memory', 'upstream', 'upstream']);
+  });
+});
+
+describe('ShoutcloudService with coalescing on', () => {
+  it('sends the misses of one request in one upstream call and caches each answer on its own', async () => {
+    const { service, shout, memory } = await serviceWith({ coalesce: true, memory: { b: fresh('B') } });
+    const calls: number[] = [];
+    service.onCall(({ texts }) => calls.push(texts));
+    expect(await service.shout(['a', 'b', 'c😀', 'a'], never)).toEqual([
+      { output: 'A', provenance: 'upstream' },
+      { output: 'B', provenance: 'memory' },
+      { output: 'C😀', provenance: 'upstream' },
+      { output: 'A', provenance: 'upstream' },
+    ]);
+    // 'a' twice is one flight; 'b' was cached.
+    expect(shout.mock.calls.map(([text]) => text)).toEqual(['ac😀']);
+    expect(calls).toEqual([2]);
+    expect(memory.get('c😀')?.output).toBe('C😀');
+  });
+
+  it('sends a lone miss alone', async () => {
+    const { service, shout } = await serviceWith({ coalesce: true });
+    await service.shout(['one'], never);
+    await service.shout(['two'], never);
+    expect(shout.mock.calls.map(([text]) => text)).toEqual(['one', 'two']);
+  });
+
+  it('tells its listeners when an answer does not split back', async () => {
+    const { service, shout } = await serviceWith({ coalesce: true, shout: async (text) => text.toUpperCase() });
+    const mismatches: number[] = [];
+    service.onMismatch(({ texts }) => mismatches.push(texts));
+    expect((await service.shout(['ß', 'x'], never)).map(({ output }) => output)).toEqual(['SS', 'X']);
+    expect(mismatches).toEqual([2]);
+    expect(shout.mock.calls.map(([text]) => text)).toEqual(['ßx', 'ß', 'x']);
   });
 });

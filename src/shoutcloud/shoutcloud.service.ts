@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { EventEmitter } from 'cockatiel';
+import { EventEmitter, type Event } from 'cockatiel';
 import { goToUpper } from './go-to-upper.js';
 import { isFresh, ShoutcloudCache, type CachedShout } from './shoutcloud.cache.js';
 import { ShoutcloudClient } from './shoutcloud.client.js';
+import { ShoutcloudCoalescer, type CallEvent, type MismatchEvent } from './shoutcloud.coalescer.js';
 import { shoutcloudConfig } from './shoutcloud.config.js';
 import { ShoutcloudError } from './shoutcloud.errors.js';
 
@@ -42,12 +43,23 @@ export class ShoutcloudService {
   private readonly answers = new EventEmitter<Shout>();
   /** Fires once per answer given to a caller. */
   readonly onAnswer = this.answers.addListener;
+  private readonly coalescer: ShoutcloudCoalescer | undefined;
+  /** Fires once per upstream call with its number of texts (never with coalescing off). */
+  readonly onCall: Event<CallEvent>;
+  /** Fires when a coalesced answer did not split back and its texts went one per call. */
+  readonly onMismatch: Event<MismatchEvent>;
 
   constructor(
     private readonly client: ShoutcloudClient,
     private readonly cache: ShoutcloudCache,
     @Inject(shoutcloudConfig.KEY) private readonly config: ConfigType<typeof shoutcloudConfig>,
-  ) {}
+  ) {
+    this.coalescer = config.coalesce
+      ? new ShoutcloudCoalescer({ send: (text, signal) => client.shout(text, signal), maxBytes: config.coalesceMaxBytes })
+      : undefined;
+    this.onCall = this.coalescer?.onCall ?? new EventEmitter<CallEvent>().addListener;
+    this.onMismatch = this.coalescer?.onMismatch ?? new EventEmitter<MismatchEvent>().addListener;
+  }
 
   /**
    * Shoutcloud's capitals for each text, in order.
@@ -117,9 +129,12 @@ export class ShoutcloudService {
     return { output, provenance: 'upstream' };
   }
 
-  /** The one way a cache miss reaches Shoutcloud. */
+  /**
+   * The one way a cache miss reaches Shoutcloud: with the misses of the same moment, from any
+   * request, in one call when coalescing is on.
+   */
   private askShoutcloud(text: string, signal: AbortSignal): Promise<string> {
-    return this.client.shout(text, signal);
+    return this.coalescer ? this.coalescer.shout(text, signal) : this.client.shout(text, signal);
   }
 
   private join(flight: Flight, signal: AbortSignal): Promise<Shout> {

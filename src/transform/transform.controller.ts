@@ -16,9 +16,12 @@ import {
 import type { FastifyReply } from 'fastify';
 import { BodyErrorSentence } from '../errors/error-route-config.js';
 import { ErrorResponseDto } from '../errors/error-response.dto.js';
+import { TransformBatchRequestDto } from './dto/transform-batch-request.dto.js';
+import { TransformBatchResponseDto } from './dto/transform-batch-response.dto.js';
 import { TransformRequestDto } from './dto/transform-request.dto.js';
 import { TransformResponseDto } from './dto/transform-response.dto.js';
 import { requestSignal } from './request-signal.js';
+import { TransformBatchRequestPipe } from './transform-batch-request.pipe.js';
 import { TransformRequestPipe } from './transform-request.pipe.js';
 import { transformConfig } from './transform.config.js';
 import { TransformService, type Transformed } from './transform.service.js';
@@ -42,6 +45,20 @@ const X_CACHE: Record<Transformed['source'], string> = {
   empty: 'BYPASS',
 };
 
+/**
+ * A batch's `X-Cache`: the worst of its items', worst first. One header, and it never claims
+ * better than its weakest item: FALLBACK if any item was upper-cased locally, else STALE if any
+ * was stale, else MISS if any came from Shoutcloud just now, else HIT, else BYPASS.
+ */
+const WORST_FIRST: Transformed['source'][] = ['fallback', 'stale', 'upstream', 'redis', 'memory', 'empty'];
+const RANK = new Map(WORST_FIRST.map((source, rank) => [source, rank]));
+
+function worstSource(results: readonly Transformed[]): Transformed['source'] {
+  let worst = WORST_FIRST.length - 1;
+  for (const { source } of results) worst = Math.min(worst, RANK.get(source)!);
+  return WORST_FIRST[worst];
+}
+
 const answerHeaders = {
   'X-Cache': {
     description:
@@ -50,6 +67,16 @@ const answerHeaders = {
     schema: { type: 'string', enum: [...new Set(Object.values(X_CACHE))] },
   },
   'X-Request-Id': { description: 'Your X-Request-Id if short and safe, or a new one.', schema: { type: 'string' } },
+};
+
+const batchHeaders = {
+  ...answerHeaders,
+  'X-Cache': {
+    description:
+      'The worst of the items\' provenances (see POST /transform): FALLBACK if any item was upper-cased ' +
+      'locally, else STALE if any was stale, else MISS if any came from Shoutcloud just now, else HIT, else BYPASS.',
+    schema: answerHeaders['X-Cache'].schema,
+  },
 };
 
 /** An error answer documented with its own example, so /docs shows what each status looks like. */
@@ -79,8 +106,10 @@ const UpstreamResponses = () =>
     }),
   );
 
+// Consumed types per route: @nestjs/swagger adds a method's to the controller's.
+const JsonOrForm = () => ApiConsumes('application/json', 'application/x-www-form-urlencoded');
+
 @ApiTags('transform')
-@ApiConsumes('application/json', 'application/x-www-form-urlencoded')
 @Controller()
 export class TransformController {
   constructor(
@@ -97,6 +126,7 @@ export class TransformController {
   @Post('transform')
   @HttpCode(200)
   @ApiOperation({ operationId: 'transform' })
+  @JsonOrForm()
   @ApiOkResponse({ type: TransformResponseDto, headers: answerHeaders })
   @ApiBadRequestResponse({
     description: 'The body is not parseable, or `data` is missing, not a string, not well-formed Unicode, or too long.',
@@ -116,6 +146,44 @@ export class TransformController {
   }
 
   /**
+   * Transform many texts at once
+   *
+   * Each item of `data` answered as `POST /transform` would answer it, in the same order; at most
+   * `BATCH_MAX_ITEMS` (default 100) items, and the body within `MAX_BODY_BYTES`. Texts not in the
+   * cache go to Shoutcloud together. An item Shoutcloud cannot answer gets its stale answer, or the
+   * local upper-casing where that is enabled, like `POST /transform`; if an item still has no
+   * answer, the whole request fails with that item's 502, 503 or 504 (its other items are cached
+   * for a retry). `X-Cache` is the worst of the items' provenances.
+   */
+  @Post('transform/batch')
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'transformBatch' })
+  @ApiConsumes('application/json')
+  @ApiOkResponse({ type: TransformBatchResponseDto, headers: batchHeaders })
+  @ApiBadRequestResponse({
+    description: 'The body is not parseable, `data` is not an array or has too many items, or an item is not valid (named by its index).',
+    type: ErrorResponseDto,
+    example: {
+      statusCode: 400,
+      error: 'The request body is not valid.',
+      details: ['data[1] must be a string', 'data[3] must be well-formed Unicode (no lone surrogates)'],
+    },
+  })
+  @ApiUnsupportedMediaTypeResponse({
+    description: 'The body is neither JSON nor a form (a batch is sent as JSON).',
+    ...error(415, 'Send the body as application/json or application/x-www-form-urlencoded.'),
+  })
+  @UpstreamResponses()
+  async batch(
+    @Body(TransformBatchRequestPipe) body: TransformBatchRequestDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TransformBatchResponseDto> {
+    const results = await this.transformer.transform(body.data, requestSignal(reply, this.config.deadlineMs));
+    reply.header('x-cache', X_CACHE[worstSource(results)]);
+    return { data: results.map((result) => result.data) };
+  }
+
+  /**
    * The old service's routes (deprecated)
    *
    * Same behaviour as `POST /transform`, for clients of the old service; any problem with the
@@ -125,6 +193,7 @@ export class TransformController {
   @BodyErrorSentence(OLD_BAD_REQUEST)
   @HttpCode(200)
   @ApiOperation({ deprecated: true, operationId: 'transformLegacy' })
+  @JsonOrForm()
   @ApiOkResponse({ type: TransformResponseDto, headers: answerHeaders })
   @ApiBadRequestResponse({
     description: 'Any problem with the body or its content type.',
