@@ -73,8 +73,9 @@ class OtlpReceiver {
   }
 }
 
-/** OTLP `SPAN_KIND_SERVER`. */
+/** OTLP `SPAN_KIND_SERVER` and `SPAN_KIND_CLIENT`. */
 const SERVER = 2;
+const CLIENT = 3;
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/;
 const unique = (label: string) => `${label} ${Math.random().toString(36).slice(2)}`;
 
@@ -149,6 +150,22 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     // Shoutcloud's parent is a span of this trace: the request's, or one exported below it.
     expect(receiver.spans.find((s) => s.spanId === parentId)?.traceId).toBe(traceId);
     expect(log.traceId).toBe(traceId);
+  });
+
+  it('opens a span per cache tier asked and per upstream try, below the request span', () => {
+    const [, traceId, parentId] = TRACEPARENT.exec(seen.miss.traceparent!)!;
+    const inTrace = receiver.spans.filter((s) => s.traceId === traceId);
+    const request = inTrace.find((s) => s.kind === SERVER)!;
+    // The try is what Shoutcloud saw as its parent.
+    expect(inTrace.find((s) => s.spanId === parentId)).toMatchObject({
+      name: 'shoutcloud.try',
+      kind: CLIENT,
+      attributes: { 'shoutcloud.attempt': 1, 'shoutcloud.breaker.state': 'closed' },
+    });
+    expect(inTrace.find((s) => s.name === 'cache.lookup')).toMatchObject({
+      parentSpanId: request.spanId,
+      attributes: { 'cache.tier': 'memory', 'cache.hit': false },
+    });
   });
 
   it("continues the caller's trace from its traceparent", () => {

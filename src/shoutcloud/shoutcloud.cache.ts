@@ -1,10 +1,12 @@
 import { CACHE_MANAGER, type Cache } from '@nestjs/cache-manager';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import type { Span } from '@opentelemetry/api';
 import { createHash } from 'node:crypto';
 import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
 import { RedisConnection } from '../redis/redis.connection.js';
+import { cacheTierAttributes, SpanName, withSpan } from '../tracing/tracing.js';
 import { shoutcloudConfig } from './shoutcloud.config.js';
 
 /** What both tiers keep for one shouted text: Shoutcloud's answer and until when it is fresh. */
@@ -12,6 +14,15 @@ export interface CachedShout {
   output: string;
   /** Epoch ms; after it the entry is stale and only served when Shoutcloud gives no answer. */
   freshUntil: number;
+}
+
+// Built once: the memory tier's span is opened on every request (a plain call with tracing off).
+const MEMORY_TIER = cacheTierAttributes('memory');
+const REDIS_TIER = cacheTierAttributes('redis');
+
+function markHit<T>(span: Span, entry: T | undefined): T | undefined {
+  span.setAttribute('cache.hit', entry !== undefined);
+  return entry;
 }
 
 /** True while an entry may be served without asking Shoutcloud. */
@@ -95,6 +106,10 @@ export class ShoutcloudCache {
 
   /** The in-process tier's entry for a text, synchronously; undefined once Keyv's expiry is past. */
   fromMemory(text: string): CachedShout | undefined {
+    return withSpan(SpanName.CacheTier, MEMORY_TIER, (span) => markHit(span, this.readMemory(text)));
+  }
+
+  private readMemory(text: string): CachedShout | undefined {
     const stored = this.lru.get(text);
     if (stored === undefined) return undefined;
     if (typeof stored.expires === 'number' && Date.now() > stored.expires) {
@@ -106,10 +121,15 @@ export class ShoutcloudCache {
 
   /** Looks in Redis; a hit fills the in-process tier. Undefined when absent or Redis is not usable. */
   async fromRedis(text: string): Promise<CachedShout | undefined> {
-    const entry = await this.redis.run(async (client) => {
-      const stored = await client.get(redisKey(text));
-      return stored === null ? undefined : (JSON.parse(stored) as CachedShout);
-    }, 'GET');
+    const entry = await withSpan(SpanName.CacheTier, REDIS_TIER, async (span) =>
+      markHit(
+        span,
+        await this.redis.run(async (client) => {
+          const stored = await client.get(redisKey(text));
+          return stored === null ? undefined : (JSON.parse(stored) as CachedShout);
+        }, 'GET'),
+      ),
+    );
     const remainingMs = entry ? entry.freshUntil + this.config.cacheStaleMs - Date.now() : 0;
     if (entry && remainingMs > 0) await this.memory.set(text, entry, remainingMs);
     return entry;

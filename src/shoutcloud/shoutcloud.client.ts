@@ -23,7 +23,9 @@ import {
   type RetryPolicy,
   type TimeoutPolicy,
 } from 'cockatiel';
+import { SpanName, upstreamTryAttributes, withSpan } from '../tracing/tracing.js';
 import { RetryBudget } from './retry-budget.js';
+import type { ClosableAdapter } from './shoutcloud.http-adapter.js';
 import { Hedge, HedgeDelay, HedgeLostError, type HedgeEvent } from './shoutcloud.hedge.js';
 import { shoutcloudConfig } from './shoutcloud.config.js';
 import {
@@ -125,10 +127,8 @@ export class ShoutcloudClient implements OnApplicationShutdown {
   }
 
   /** Runs after the HTTP server has drained, so no try is cut short. */
-  onApplicationShutdown(): void {
-    const { httpAgent, httpsAgent } = this.http.axiosRef.defaults;
-    (httpAgent as { destroy?: () => void } | undefined)?.destroy?.();
-    (httpsAgent as { destroy?: () => void } | undefined)?.destroy?.();
+  async onApplicationShutdown(): Promise<void> {
+    await (this.http.axiosRef.defaults.adapter as Partial<ClosableAdapter> | undefined)?.close?.();
   }
 
   /** `closed`, `open` or `half-open`. */
@@ -156,7 +156,7 @@ export class ShoutcloudClient implements OnApplicationShutdown {
         if (signal.aborted) throw signal.reason;
         if (attempt > 0 && !this.budget.tryWithdraw()) throw new RetryBudgetExhaustedError(lastFailure);
         try {
-          return await this.hedged(text, policySignal, signal);
+          return await this.hedged(text, policySignal, signal, attempt + 1);
         } catch (error) {
           lastFailure = error;
           throw error;
@@ -168,10 +168,14 @@ export class ShoutcloudClient implements OnApplicationShutdown {
     }
   }
 
-  /** One try, or two when the first runs long; each HTTP try under its own timeout. */
-  private hedged(text: string, policySignal: AbortSignal, callerSignal: AbortSignal): Promise<string> {
+  /** One try, or two when the first runs long; each HTTP try under its own timeout and span. */
+  private hedged(text: string, policySignal: AbortSignal, callerSignal: AbortSignal, attemptNumber: number): Promise<string> {
+    // One span per HTTP try (a hedged pair: two spans of the same attempt), the parent of the
+    // `traceparent` that try sends.
     const attempt = (attemptSignal: AbortSignal) =>
-      this.perTryTimeout.execute(({ signal: trySignal }) => this.tryOnce(text, trySignal, attemptSignal, callerSignal), attemptSignal);
+      withSpan(SpanName.UpstreamTry, upstreamTryAttributes(attemptNumber, this.breakerState), () =>
+        this.perTryTimeout.execute(({ signal: trySignal }) => this.tryOnce(text, trySignal, attemptSignal, callerSignal), attemptSignal),
+      );
     return this.hedge ? this.hedge.execute(attempt, policySignal) : attempt(policySignal);
   }
 

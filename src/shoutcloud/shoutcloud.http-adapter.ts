@@ -8,16 +8,20 @@ import { Agent, type Dispatcher } from 'undici';
  */
 const POOL_OPTIONS: Agent.Options = { connections: 256, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 30_000 };
 
+/** An axios adapter that owns a connection pool, closed with the application. */
+export type ClosableAdapter = AxiosAdapter & { close(): Promise<void> };
+
 /**
  * An axios adapter that sends through undici's connection pool instead of `node:http`, so
  * `HttpService` stays the upstream interface (interceptors, trace propagation, config) while a
  * miss costs far less CPU: axios' `http` adapter and `ClientRequest` were a third of a miss's
  * profile. It honours what this service sets (`signal`, `validateStatus`, `maxContentLength`,
  * text bodies) and nothing axios-specific beyond that (no redirects, proxies or decompression).
- * Connection failures reject with an `AxiosError` carrying undici's error code.
+ * Connection failures reject with an `AxiosError` carrying undici's error code. `close()` closes
+ * the pool once the server has drained.
  */
-export function undiciAdapter(agent: Dispatcher = new Agent(POOL_OPTIONS)): AxiosAdapter {
-  return async (config: InternalAxiosRequestConfig): Promise<AxiosResponse<string>> => {
+export function undiciAdapter(agent: Dispatcher = new Agent(POOL_OPTIONS)): ClosableAdapter {
+  const adapter = async (config: InternalAxiosRequestConfig): Promise<AxiosResponse<string>> => {
     const url = new URL(config.url ?? '', config.baseURL);
     let response: Dispatcher.ResponseData;
     try {
@@ -46,6 +50,7 @@ export function undiciAdapter(agent: Dispatcher = new Agent(POOL_OPTIONS)): Axio
     }
     return axiosResponse;
   };
+  return Object.assign(adapter, { close: () => agent.close() });
 }
 
 function headersOf(config: InternalAxiosRequestConfig): Record<string, string> {

@@ -178,7 +178,7 @@ export class TransformController {
     @Body(TransformBatchRequestPipe) body: TransformBatchRequestDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TransformBatchResponseDto> {
-    const results = await this.transformer.transform(body.data, requestSignal(reply, this.config.deadlineMs));
+    const results = await this.transformer.transform(body.data, () => requestSignal(reply, this.config.deadlineMs));
     reply.header('x-cache', X_CACHE[worstSource(results)]);
     return { data: results.map((result) => result.data) };
   }
