@@ -198,7 +198,7 @@ const post = (target, data) => httpCall(`${target.url}/transform`, { method: 'PO
 
 /**
  * Every target must give the same answer to the same input before their speed means anything.
- * The service must say `application/json` exactly (SPEC 2.2); bare Nest keeps Fastify's charset.
+ * The service must say `application/json` exactly, as the old clients compare it; bare Nest keeps Fastify's charset.
  */
 async function checkAnswers(target, control) {
   await control.reset();

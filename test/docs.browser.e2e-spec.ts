@@ -26,7 +26,7 @@ const EXPECTED = '👋 DLRÖW OLLÉH';
 
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
-  // eslint-disable-next-line no-console -- jest prints no reason for a skip; SPEC 6 wants one visible.
+  // eslint-disable-next-line no-console -- jest prints no reason for a skip; the README promises a visible one.
   console.warn(`SKIPPED: /docs browser test needs Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run does).`);
 }
 const describeIfChromium = hasChromium ? describe : describe.skip;

@@ -2,7 +2,7 @@ import { startShoutcloudServer, type ShoutcloudServer } from '../src/shoutcloud-
 import { runAppExpectingExit, startApp } from './support/app-process.js';
 import { postJson, send } from './support/http.js';
 
-describe('graceful shutdown (SPEC 5.6)', () => {
+describe('graceful shutdown', () => {
   let upstream: ShoutcloudServer;
   beforeAll(async () => {
     upstream = await startShoutcloudServer();
@@ -39,7 +39,7 @@ describe('graceful shutdown (SPEC 5.6)', () => {
   });
 });
 
-describe('configuration validated at start-up (SPEC 4)', () => {
+describe('configuration validated at start-up', () => {
   it('a bad value stops start-up with one line per bad variable and a non-zero exit', async () => {
     const { code, output } = await runAppExpectingExit({
       PORT: 'eighty',
@@ -73,7 +73,7 @@ describe('configuration validated at start-up (SPEC 4)', () => {
   afterAll(() => upstream?.close());
 });
 
-describe('rate limit per client IP (SPEC 2.3)', () => {
+describe('rate limit per client IP', () => {
   it('is off by default and answers 429 JSON with Retry-After once RATE_LIMIT_PER_MINUTE is spent; probes are exempt', async () => {
     const upstream = await startShoutcloudServer();
     const app = await startApp({ SHOUTCLOUD_URL: upstream.url, RATE_LIMIT_PER_MINUTE: '3' });

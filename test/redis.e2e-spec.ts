@@ -27,7 +27,7 @@ async function eventually(check: () => Promise<boolean>, what: string): Promise<
   throw new Error(`never happened: ${what}`);
 }
 
-describeWithRedis('two replicas sharing Redis (SPEC 5.3, 5.5)', () => {
+describeWithRedis('two replicas sharing Redis', () => {
   let upstream: ShoutcloudServer;
   let proxy: CuttableProxy;
   let a: AppProcess;

@@ -34,7 +34,7 @@ function expectApiError(response: RawResponse, status: number) {
 
 const unique = (label: string) => `${label} ${Math.random().toString(36).slice(2)}`;
 
-describe('POST /transform (SPEC 2.1, 2.2)', () => {
+describe('POST /transform', () => {
   it('answers JSON with exactly application/json, MISS then HIT with one upstream call', async () => {
     const input = unique('hello world');
     const before = upstream.requests;
@@ -142,7 +142,7 @@ describe('POST /transform (SPEC 2.1, 2.2)', () => {
   });
 });
 
-describe('old routes POST /, /v1, /v1/ (SPEC 2, 2.3)', () => {
+describe('old routes POST /, /v1, /v1/', () => {
   it.each(['/', '/v1', '/v1/'])('%s behaves like /transform', async (path) => {
     const response = await postJson(app.url, path, { data: 'abc' });
     expect(response.status).toBe(200);
@@ -177,7 +177,7 @@ describe('old routes POST /, /v1, /v1/ (SPEC 2, 2.3)', () => {
   });
 });
 
-describe('errors on /transform (SPEC 2.3)', () => {
+describe('errors on /transform', () => {
   const json = { 'content-type': 'application/json' };
   const cases: Array<[string, number, Record<string, string>, string | Buffer | undefined, string?]> = [
     ['body is not parseable JSON', 400, json, '{"data": "abc"'],

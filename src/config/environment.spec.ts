@@ -1,7 +1,7 @@
 import { EnvironmentError, validateEnvironment } from './environment.js';
 
 describe('validateEnvironment', () => {
-  it('applies the SPEC defaults to an empty environment', () => {
+  it('applies the documented defaults to an empty environment', () => {
     const env = validateEnvironment({});
     expect(env).toMatchObject({
       PORT: 3000,

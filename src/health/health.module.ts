@@ -11,7 +11,7 @@ import { ShutdownGrace } from './shutdown-grace.js';
   imports: [
     ConfigModule.forFeature(appConfig),
     // Terminus answers 503 from the first moment of shutdown and keeps serving for the delay,
-    // so Kubernetes stops routing here before the listener closes (SPEC 5.6).
+    // so Kubernetes stops routing here before the listener closes.
     TerminusModule.forRootAsync({
       imports: [ConfigModule.forFeature(appConfig)],
       inject: [ConfigService],

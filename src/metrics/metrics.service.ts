@@ -15,7 +15,7 @@ const CACHE_OUTCOME_LABELS: Record<Provenance, { outcome: string; tier: string }
 };
 
 /**
- * Every metric the service exports (SPEC 5a), in one registry. Label values are bounded: route
+ * Every metric the service exports (README: What operators read), in one registry. Label values are bounded: route
  * templates (never raw paths), methods, status codes, and fixed outcome names.
  */
 @Injectable()

@@ -8,7 +8,7 @@ import { FixedWindowThrottlerStorage } from './fixed-window.storage.js';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 
 /**
- * Per-client-IP rate limit, `RATE_LIMIT_PER_MINUTE` requests a minute (SPEC 2.3: 429 with
+ * Per-client-IP rate limit, `RATE_LIMIT_PER_MINUTE` requests a minute (429 with
  * `Retry-After`), shared through Redis when configured. Unset: no guard is installed at all, so
  * the hot path pays nothing. Health probes and metrics are exempt (`@SkipThrottle`).
  */

@@ -4,7 +4,7 @@ import { RedisConnection } from './redis.connection.js';
 
 /**
  * Reports Redis as information only: every replica shares it, so failing readiness on it would
- * take them all out of the Service at once (SPEC 5.5). The key is always `up`; `connected` says
+ * take them all out of the Service at once. The key is always `up`; `connected` says
  * whether the client holds a connection, `breaker` whether requests use it (`closed`) or skip it
  * because it stopped answering (`open`, `half-open` while the background probe runs).
  */

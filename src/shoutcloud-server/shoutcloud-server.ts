@@ -56,7 +56,7 @@ const HOSTING_ERROR_PAGE =
   '<body><p>An error occurred in the application and your page could not be served.</p></body></html>';
 
 /**
- * A Shoutcloud-compatible server (SPEC 3): `POST /V1/SHOUT` with `{"INPUT": s}` answers
+ * A Shoutcloud-compatible server: `POST /V1/SHOUT` with `{"INPUT": s}` answers
  * `{"INPUT": s, "OUTPUT": S}` upper-cased the way Go does, with the live service's capitalised
  * `Content-Type: APPLICATION/JSON`, and plain-text 400s for anything but an exact
  * `Content-Type: application/json`. Faults can be switched on for tests and chaos drills.

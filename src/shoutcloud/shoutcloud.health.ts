@@ -4,8 +4,8 @@ import { ShoutcloudClient } from './shoutcloud.client.js';
 
 /**
  * Shows the upstream's state in `/health` without ever failing readiness: Shoutcloud is shared by
- * every replica, and pulling them all from the Service would turn its outage into ours
- * (SPEC 5.5). No request is sent to Shoutcloud for this.
+ * every replica, and pulling them all from the Service would turn its outage into ours.
+ * No request is sent to Shoutcloud for this.
  */
 @Injectable()
 export class ShoutcloudHealthIndicator {
