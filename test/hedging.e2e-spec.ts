@@ -37,7 +37,9 @@ beforeEach(() => upstream.reset());
 
 describe('hedged tries (SHOUTCLOUD_HEDGE=on, the default)', () => {
   it('hedges the slow tries of an upstream that is slow 1 try in 10, and cancels them', async () => {
-    const app = await startApp({ SHOUTCLOUD_URL: upstream.url });
+    // A floor of half a second under the hedge delay: a stall of the test machine cannot pass for
+    // a slow try, and the slow ones (30 s) are hedged all the same.
+    const app = await startApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_HEDGE_MIN_MS: '500', SHOUTCLOUD_HEDGE_MAX_MS: '1000' });
     try {
       await sequentialMisses(app, LEARNED);
       upstream.reset();
@@ -57,10 +59,17 @@ describe('hedged tries (SHOUTCLOUD_HEDGE=on, the default)', () => {
   }, 60_000);
 
   it('never hedges an upstream that is uniformly slow', async () => {
-    // The maximum out of the way: the learned delay alone must keep the hedges away.
-    const app = await startApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_HEDGE_MAX_MS: '5000' });
+    // The maximum out of the way: the learned delay alone must keep the hedges away. A second of
+    // latency, so that only a stall of the test machine longer than a fifth of it (the delay's
+    // headroom over the learned p95) could pass for a slow try; timeouts well above it.
+    const app = await startApp({
+      SHOUTCLOUD_URL: upstream.url,
+      SHOUTCLOUD_HEDGE_MAX_MS: '5000',
+      SHOUTCLOUD_TIMEOUT_MS: '4000',
+      REQUEST_DEADLINE_MS: '10000',
+    });
     try {
-      upstream.setFaults({ latencyMs: 400 });
+      upstream.setFaults({ latencyMs: 1000 });
       const requests = LEARNED + 10;
       await sequentialMisses(app, requests);
       expect(upstream.requests).toBe(requests);
@@ -69,7 +78,7 @@ describe('hedged tries (SHOUTCLOUD_HEDGE=on, the default)', () => {
     } finally {
       await app.stop();
     }
-  }, 60_000);
+  }, 90_000);
 });
 
 describe('SHOUTCLOUD_HEDGE=off', () => {
