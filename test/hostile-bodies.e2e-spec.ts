@@ -1,6 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { startShoutcloudServer, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
-import { startApp, type AppProcess } from './support/app-process.js';
+import { appWithUpstream } from './support/app-process.js';
 import { send, type RawResponse } from './support/http.js';
 
 // Bodies built to harm or to be misread, over real HTTP, on the API and on the old routes. None may
@@ -34,18 +33,7 @@ const HOSTILE: Hostile[] = [
   { name: 'Latin-1 JSON', headers: { 'content-type': 'application/json; charset=iso-8859-1' }, body: '{"data":"x"}', status: 415, says: 'charset "iso-8859-1"' },
 ];
 
-let upstream: ShoutcloudServer;
-let app: AppProcess;
-
-beforeAll(async () => {
-  upstream = await startShoutcloudServer();
-  app = await startApp({ SHOUTCLOUD_URL: upstream.url });
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await upstream?.close();
-});
+const running = appWithUpstream();
 
 function expectJsonError(response: RawResponse, status: number): string {
   expect(response.status).toBe(status);
@@ -59,18 +47,18 @@ describe.each(ROUTES)('POST %s', (route) => {
   const legacy = route !== '/transform';
 
   it.each(HOSTILE.map((h) => [h.name, h] as const))('refuses %s without calling Shoutcloud', async (_name, hostile) => {
-    const before = upstream.requests;
-    const response = await send(app.url, 'POST', route, { headers: hostile.headers, body: hostile.body });
+    const before = running.upstream.requests;
+    const response = await send(running.app.url, 'POST', route, { headers: hostile.headers, body: hostile.body });
     if (legacy) {
       expect(expectJsonError(response, 400)).toBe(LEGACY_TEXT);
     } else {
       expect(expectJsonError(response, hostile.status)).toContain(hostile.says);
     }
-    expect(upstream.requests).toBe(before);
+    expect(running.upstream.requests).toBe(before);
   });
 
   it('still answers an ordinary body, so nothing above changed the process', async () => {
-    const response = await send(app.url, 'POST', route, { headers: { 'content-type': JSON_TYPE }, body: '{"data":"abc"}' });
+    const response = await send(running.app.url, 'POST', route, { headers: { 'content-type': JSON_TYPE }, body: '{"data":"abc"}' });
     expect(response.status).toBe(200);
     expect(response.json()).toEqual({ data: 'CBA' });
   });

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runExample } from '../client/example.js';
 import { serializeOpenApiDocument } from '../src/docs/openapi.document.js';
-import { startShoutcloudServer, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
-import { startApp, type AppProcess } from './support/app-process.js';
+import { appWithUpstream } from './support/app-process.js';
 
 // The committed openapi.json and the generated client are what API consumers take; both must be
 // what the service really serves. A route or DTO change makes these fail until it is regenerated.
@@ -23,22 +22,11 @@ function expectUpToDate(file: string, committed: string, current: string) {
   throw new Error(`${file} is stale: ${REGENERATE}.\nFirst difference, line ${at + 1}:\n  committed: ${a[at] ?? '(end)'}\n  current:   ${b[at] ?? '(end)'}`);
 }
 
-let upstream: ShoutcloudServer;
-let app: AppProcess;
-
-beforeAll(async () => {
-  upstream = await startShoutcloudServer();
-  app = await startApp({ SHOUTCLOUD_URL: upstream.url });
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await upstream?.close();
-});
+const running = appWithUpstream();
 
 describe('openapi.json', () => {
   it('is what the running service serves at /docs-json', async () => {
-    const response = await fetch(`${app.url}/docs-json`);
+    const response = await fetch(`${running.app.url}/docs-json`);
     expect(response.status).toBe(200);
     expectUpToDate('openapi.json', readFileSync(join(ROOT, 'openapi.json'), 'utf8'), serializeOpenApiDocument(await response.json()));
   });
@@ -61,14 +49,14 @@ describe('client/', () => {
   });
 
   it('runs its example against the service: a text shouted, then a 400 read through the typed error', async () => {
-    const before = upstream.requests;
-    const result = await runExample(app.url);
+    const before = running.upstream.requests;
+    const result = await runExample(running.app.url);
     expect(result.shouted).toBe('👋 !DLRÖW ,OLLEH');
     expect(['MISS', 'HIT']).toContain(result.cache);
     expect(result.rejectedStatus).toBe(400);
     expect(result.rejected).toMatchObject({ statusCode: 400, error: expect.any(String) });
     expect(result.rejected.details).toEqual(expect.arrayContaining([expect.stringMatching(/data/)]));
     // The refused body never reached Shoutcloud; the first text did, at most once.
-    expect(upstream.requests - before).toBeLessThanOrEqual(1);
+    expect(running.upstream.requests - before).toBeLessThanOrEqual(1);
   });
 });

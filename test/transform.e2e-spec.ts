@@ -1,24 +1,12 @@
 import fc from 'fast-check';
-import { startShoutcloudServer, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
-import { startApp, type AppProcess } from './support/app-process.js';
+import { appWithUpstream } from './support/app-process.js';
 import { postForm, postJson, send, type RawResponse } from './support/http.js';
 
 const LEGACY_TEXT = 'Data was not able to be parsed from request. Please try again.';
 
-let upstream: ShoutcloudServer;
-let app: AppProcess;
+const running = appWithUpstream();
 
-beforeAll(async () => {
-  upstream = await startShoutcloudServer();
-  app = await startApp({ SHOUTCLOUD_URL: upstream.url });
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await upstream?.close();
-});
-
-beforeEach(() => upstream.setFaults());
+beforeEach(() => running.upstream.setFaults());
 
 /** Every error answer: JSON, exact content type, statusCode and a sentence, no stack. */
 function expectApiError(response: RawResponse, status: number) {
@@ -37,46 +25,46 @@ const unique = (label: string) => `${label} ${Math.random().toString(36).slice(2
 describe('POST /transform', () => {
   it('answers JSON with exactly application/json, MISS then HIT with one upstream call', async () => {
     const input = unique('hello world');
-    const before = upstream.requests;
-    const first = await postJson(app.url, '/transform', { data: input });
+    const before = running.upstream.requests;
+    const first = await postJson(running.app.url, '/transform', { data: input });
     expect(first.status).toBe(200);
     expect(first.headers['content-type']).toBe('application/json');
     expect(first.headers['x-cache']).toBe('MISS');
     expect(first.json()).toEqual({ data: [...input].reverse().join('').toUpperCase() });
 
-    const second = await postJson(app.url, '/transform', { data: input });
+    const second = await postJson(running.app.url, '/transform', { data: input });
     expect(second.headers['x-cache']).toBe('HIT');
     expect(second.json()).toEqual(first.json());
-    expect(upstream.requests - before).toBe(1);
+    expect(running.upstream.requests - before).toBe(1);
   });
 
   it('sequential requests for new texts reach Shoutcloud one text per call', async () => {
     const inputs = Array.from({ length: 5 }, (_, i) => unique(`sequential ${i}`));
-    const before = upstream.requests;
+    const before = running.upstream.requests;
     for (const input of inputs) {
-      const response = await postJson(app.url, '/transform', { data: input });
+      const response = await postJson(running.app.url, '/transform', { data: input });
       expect(response.headers['x-cache']).toBe('MISS');
       expect(response.json()).toEqual({ data: [...input].reverse().join('').toUpperCase() });
     }
-    expect(upstream.requests - before).toBe(inputs.length);
+    expect(running.upstream.requests - before).toBe(inputs.length);
   });
 
   it('caches by the text shouted: a long non-Latin input is a HIT the second time', async () => {
     const input = unique('e\u0301👨‍👩‍👧🇫🇷한क्षि'.repeat(700));
-    const first = await postJson(app.url, '/transform', { data: input });
-    const second = await postJson(app.url, '/transform', { data: input });
+    const first = await postJson(running.app.url, '/transform', { data: input });
+    const second = await postJson(running.app.url, '/transform', { data: input });
     expect([first.headers['x-cache'], second.headers['x-cache']]).toEqual(['MISS', 'HIT']);
     expect(second.text).toBe(first.text);
   });
 
   it('takes a form body like the old service', async () => {
-    const response = await postForm(app.url, '/transform', 'data=caf%C3%A9+ol%C3%A9&other=ignored');
+    const response = await postForm(running.app.url, '/transform', 'data=caf%C3%A9+ol%C3%A9&other=ignored');
     expect(response.status).toBe(200);
     expect(response.json()).toEqual({ data: 'ÉLO ÉFAC' });
   });
 
   it('accepts a charset parameter on the JSON content type', async () => {
-    const response = await send(app.url, 'POST', '/transform', {
+    const response = await send(running.app.url, 'POST', '/transform', {
       headers: { 'content-type': 'application/json; charset=utf-8' },
       body: '{"data":"abc"}',
     });
@@ -93,48 +81,48 @@ describe('POST /transform', () => {
     ['Greek final sigma', 'λόγος', 'ΣΟΓΌΛ'],
     ['CR LF stays one character', 'a\r\nb', 'B\r\nA'],
   ])('%s', async (_name, input, expected) => {
-    const response = await postJson(app.url, '/transform', { data: input });
+    const response = await postJson(running.app.url, '/transform', { data: input });
     expect(response.status).toBe(200);
     expect(response.json()).toEqual({ data: expected });
   });
 
   it('answers "" with "" without calling Shoutcloud (X-Cache: BYPASS)', async () => {
-    const before = upstream.requests;
-    const response = await postJson(app.url, '/transform', { data: '' });
+    const before = running.upstream.requests;
+    const response = await postJson(running.app.url, '/transform', { data: '' });
     expect(response.status).toBe(200);
     expect(response.headers['x-cache']).toBe('BYPASS');
     expect(response.json()).toEqual({ data: '' });
-    expect(upstream.requests).toBe(before);
+    expect(running.upstream.requests).toBe(before);
   });
 
   it('accepts exactly MAX_INPUT_LENGTH code points, counted as code points not UTF-16 units', async () => {
-    const response = await postJson(app.url, '/transform', { data: '😀'.repeat(9_999) + unique('').slice(1, 2) });
+    const response = await postJson(running.app.url, '/transform', { data: '😀'.repeat(9_999) + unique('').slice(1, 2) });
     expect(response.status).toBe(200);
   });
 
   it('echoes a safe X-Request-Id and replaces an unsafe one', async () => {
-    const echoed = await postJson(app.url, '/transform', { data: 'id' }, { 'x-request-id': 'client-42.a_b:c' });
+    const echoed = await postJson(running.app.url, '/transform', { data: 'id' }, { 'x-request-id': 'client-42.a_b:c' });
     expect(echoed.headers['x-request-id']).toBe('client-42.a_b:c');
-    const replaced = await postJson(app.url, '/transform', { data: 'id' }, { 'x-request-id': 'bad id\twith spaces' });
+    const replaced = await postJson(running.app.url, '/transform', { data: 'id' }, { 'x-request-id': 'bad id\twith spaces' });
     expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('writes one JSON log line per request, found by its id, without the user\'s text', async () => {
     const secret = unique('do-not-log-me');
     const id = `log-${Math.random().toString(36).slice(2)}`;
-    await postJson(app.url, '/transform', { data: secret }, { 'x-request-id': id });
+    await postJson(running.app.url, '/transform', { data: secret }, { 'x-request-id': id });
     // The line is written once the answer is sent: wait for the process's output to show it.
-    for (let attempt = 0; attempt < 100 && !app.output().includes(id); attempt++) await new Promise((resolve) => setTimeout(resolve, 10));
-    const lines = app.logLines().filter((line) => line.requestId === id);
+    for (let attempt = 0; attempt < 100 && !running.app.output().includes(id); attempt++) await new Promise((resolve) => setTimeout(resolve, 10));
+    const lines = running.app.logLines().filter((line) => line.requestId === id);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 'info', method: 'POST', route: '/transform', status: 200, cache: 'MISS' });
     expect(typeof lines[0].durationMs).toBe('number');
-    expect(app.output()).not.toContain(secret);
-    expect(app.output()).not.toContain([...secret].reverse().join('').toUpperCase());
+    expect(running.app.output()).not.toContain(secret);
+    expect(running.app.output()).not.toContain([...secret].reverse().join('').toUpperCase());
   });
 
   it('sends security headers and no X-Powered-By; CORS is off by default', async () => {
-    const response = await postJson(app.url, '/transform', { data: 'x' }, { origin: 'https://evil.example' });
+    const response = await postJson(running.app.url, '/transform', { data: 'x' }, { origin: 'https://evil.example' });
     expect(response.headers['x-content-type-options']).toBe('nosniff');
     expect(response.headers['x-powered-by']).toBeUndefined();
     expect(response.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
@@ -144,11 +132,11 @@ describe('POST /transform', () => {
 
 describe('old routes POST /, /v1, /v1/', () => {
   it.each(['/', '/v1', '/v1/'])('%s behaves like /transform', async (path) => {
-    const response = await postJson(app.url, path, { data: 'abc' });
+    const response = await postJson(running.app.url, path, { data: 'abc' });
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toBe('application/json');
     expect(response.json()).toEqual({ data: 'CBA' });
-    const form = await postForm(app.url, path, 'data=xyz');
+    const form = await postForm(running.app.url, path, 'data=xyz');
     expect(form.json()).toEqual({ data: 'ZYX' });
   });
 
@@ -165,14 +153,14 @@ describe('old routes POST /, /v1, /v1/', () => {
   it.each(['/', '/v1', '/v1/'].flatMap((path) => badBodies.map(([name, headers, body]) => [path, name, headers, body] as const)))(
     '%s with %s answers 400 with the old text',
     async (path, _name, headers, body) => {
-      const response = await send(app.url, 'POST', path, { headers, body });
+      const response = await send(running.app.url, 'POST', path, { headers, body });
       expectApiError(response, 400);
       expect(response.json()).toEqual({ statusCode: 400, error: LEGACY_TEXT });
     },
   );
 
   it('still answers 413 for an oversized body', async () => {
-    const response = await postJson(app.url, '/v1', { data: 'a'.repeat(200_000) });
+    const response = await postJson(running.app.url, '/v1', { data: 'a'.repeat(200_000) });
     expectApiError(response, 413);
   });
 });
@@ -202,27 +190,27 @@ describe('errors on /transform', () => {
 
   // Every row padded to five columns: jest reads a missing last argument as a `done` callback.
   it.each(cases.map(([name, status, headers, body, detail]) => [name, status, headers, body, detail ?? ''] as const))('%s → %i', async (_name, status, headers, body, detail) => {
-    const before = upstream.requests;
-    const response = await send(app.url, 'POST', '/transform', { headers, body });
+    const before = running.upstream.requests;
+    const response = await send(running.app.url, 'POST', '/transform', { headers, body });
     const error = expectApiError(response, status);
     if (detail) expect(JSON.stringify(error)).toContain(detail);
-    expect(upstream.requests).toBe(before);
+    expect(running.upstream.requests).toBe(before);
   });
 
   it('the longest input in its most verbose encoding fits in the body cap', async () => {
     const escaped = `{"data":"${'\\ud83d\\ude00'.repeat(10_000)}"}`;
     expect(escaped.length).toBeLessThanOrEqual(131_072);
-    const response = await send(app.url, 'POST', '/transform', { headers: { 'content-type': 'application/json' }, body: escaped });
+    const response = await send(running.app.url, 'POST', '/transform', { headers: { 'content-type': 'application/json' }, body: escaped });
     expect(response.status).toBe(200);
   });
 
   it('unknown route → 404, known route with another method → 405 with Allow', async () => {
-    expectApiError(await send(app.url, 'GET', '/nope'), 404);
-    expectApiError(await send(app.url, 'POST', '/transform/extra'), 404);
-    const wrongMethod = await send(app.url, 'GET', '/transform');
+    expectApiError(await send(running.app.url, 'GET', '/nope'), 404);
+    expectApiError(await send(running.app.url, 'POST', '/transform/extra'), 404);
+    const wrongMethod = await send(running.app.url, 'GET', '/transform');
     expectApiError(wrongMethod, 405);
     expect(wrongMethod.headers.allow).toBe('POST');
-    expectApiError(await send(app.url, 'DELETE', '/health'), 405);
+    expectApiError(await send(running.app.url, 'DELETE', '/health'), 405);
   });
 
   it('never answers 5xx or non-JSON to arbitrary bodies, many at once, and keeps serving', async () => {
@@ -245,7 +233,7 @@ describe('errors on /transform', () => {
       fc.asyncProperty(fc.array(fc.tuple(contentTypes, bodies), { minLength: 20, maxLength: 40 }), async (requests) => {
         const answers = await Promise.all(
           requests.map(([contentType, body]) =>
-            send(app.url, 'POST', '/transform', { headers: contentType ? { 'content-type': contentType } : {}, body }),
+            send(running.app.url, 'POST', '/transform', { headers: contentType ? { 'content-type': contentType } : {}, body }),
           ),
         );
         for (const answer of answers) {
@@ -258,14 +246,14 @@ describe('errors on /transform', () => {
       }),
       { numRuns: 15 },
     );
-    const after = await postJson(app.url, '/transform', { data: 'still here' });
+    const after = await postJson(running.app.url, '/transform', { data: 'still here' });
     expect(after.status).toBe(200);
   });
 });
 
 describe('health and docs', () => {
   it('GET /health is ready and shows Shoutcloud and Redis as information', async () => {
-    const response = await send(app.url, 'GET', '/health');
+    const response = await send(running.app.url, 'GET', '/health');
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toBe('application/json');
     const body = response.json<{ status: string; details: Record<string, { status: string; breaker?: string }> }>();
@@ -275,15 +263,15 @@ describe('health and docs', () => {
   });
 
   it('GET /health/live answers without touching Shoutcloud', async () => {
-    const before = upstream.requests;
-    const response = await send(app.url, 'GET', '/health/live');
+    const before = running.upstream.requests;
+    const response = await send(running.app.url, 'GET', '/health/live');
     expect(response.status).toBe(200);
     expect(response.json()).toMatchObject({ status: 'ok' });
-    expect(upstream.requests).toBe(before);
+    expect(running.upstream.requests).toBe(before);
   });
 
   it('GET /docs-json documents every route, the old ones deprecated, with the DTO schemas', async () => {
-    const response = await send(app.url, 'GET', '/docs-json');
+    const response = await send(running.app.url, 'GET', '/docs-json');
     expect(response.status).toBe(200);
     const document = response.json<{
       info: { version: string };
@@ -303,7 +291,7 @@ describe('health and docs', () => {
   });
 
   it('GET /docs serves the Swagger UI page', async () => {
-    const response = await send(app.url, 'GET', '/docs');
+    const response = await send(running.app.url, 'GET', '/docs');
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toContain('text/html');
     expect(response.text).toContain('swagger-ui');
