@@ -177,7 +177,7 @@ function writeReport(rows, raw, meta, loadAtStart) {
   const machine = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadavgAtStart: loadAtStart, loadavg: loadavg() };
   meta.builds = buildsSeen();
   const notes = [
-    `${summary}. Cells read service / bare Nest / node:http; ratios are of req/s (start-up: of time), medians of ${options.runs} interleaved run(s) of ${options.durationS} s, wrk ${meta.wrk} (2 threads, ${options.connections} connections); herd latencies are client-measured.`,
+    `${summary}. Cells read service / bare Nest / node:http; ratios are of req/s (start-up: of time), medians of ${options.runs} interleaved run(s) of ${options.durationS} s, wrk ${meta.wrk} (1 thread, ${options.connections} connections); herd latencies are client-measured.`,
     `Service: production build (${SERVICE_MAIN.startsWith(ROOT) ? SERVICE_MAIN.slice(ROOT.length) : SERVICE_MAIN}), defaults, LOG_LEVEL=${options.logLevel}${meta.metrics === undefined ? '' : `, /metrics ${meta.metrics ? 'present' : 'absent'}`}. Bare Nest: bench/nest-reference.mjs. node:http: bench/reference-server.mjs.`,
     ...(meta.builds.length > 1 ? [`Warning: dist/ was rebuilt during the run (${meta.builds.length} builds measured); rows may mix builds.`] : []),
     `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} at the start, ${machine.loadavg.map((l) => l.toFixed(2)).join(' ')} at the end (column "load": 1-minute load average during each row); load generator on the same machine.`,
@@ -327,6 +327,7 @@ function summarise(runs) {
     reqPerSec: median(runs.map((r) => r.reqPerSec)),
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
+    p99Measured: median(runs.map((r) => r.p99Measured)),
     errors: sum(runs.map((r) => r.errors)),
     upstream: median(runs.map((r) => r.upstream)),
     cpuUsPerReq: median(runs.map((r) => r.cpuUsPerReq ?? 0)),

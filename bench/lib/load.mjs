@@ -51,10 +51,11 @@ export const bodies = {
 /**
  * One wrk run against `POST {url}/transform` for `durationS`; with `stopAfter`, each of wrk's
  * threads stops after that many answers (the run is then bounded by count, `durationS` is a cap).
- * @returns req/s, latency percentiles in ms (wrk records microseconds), errors (socket errors,
+ * @returns req/s, latency percentiles in ms (wrk records microseconds; p50/p90/p99 corrected for
+ * coordinated omission as wrk prints them, p99Measured one sample per answer: see report.lua), errors (socket errors,
  * timeouts and answers >= 400), and wrk's raw line.
  */
-export async function load(url, { connections = 50, threads = 2, durationS, stopAfter, requestSpec, timeoutS = 10 }) {
+export async function load(url, { connections = 50, threads = 1, durationS, stopAfter, requestSpec, timeoutS = 10 }) {
   const { script, env } = requestSpec;
   const child = spawn(
     'wrk',
@@ -64,6 +65,7 @@ export async function load(url, { connections = 50, threads = 2, durationS, stop
         ...process.env,
         ...env,
         WRK_REPORT_LUA: join(WRK_DIR, 'report.lua'),
+        WRK_CONNECTIONS: String(connections),
         ...(stopAfter ? { WRK_STOP_AFTER: String(Math.ceil(stopAfter / threads)) } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -87,6 +89,7 @@ export async function load(url, { connections = 50, threads = 2, durationS, stop
     p50: r.p50 / 1000,
     p90: r.p90 / 1000,
     p99: r.p99 / 1000,
+    p99Measured: r.measured.p99 / 1000,
     maxMs: r.max / 1000,
     errors: socketErrors + r.status,
     non2xx: r.status,

@@ -20,12 +20,4 @@ function request()
     '{"data":"miss ' .. tag .. ' ' .. counter .. '"}')
 end
 
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("non-2xx %d, socket errors %d\n", e.status, e.connect + e.read + e.write + e.timeout))
-  io.write("latency ms:")
-  for _, p in ipairs({ 50, 90, 95, 98, 99, 99.5, 99.9 }) do
-    io.write(string.format(" p%s %.1f", p, latency:percentile(p) / 1000))
-  end
-  io.write(string.format(" max %.1f\n", latency.max / 1000))
-end
+dofile(os.getenv("WRK_REPORT_LUA") or "bench/wrk/report.lua")

@@ -37,9 +37,18 @@ if [[ -n ${WARMUP:-} ]]; then
   curl -sf -X POST "http://127.0.0.1:$upstream_port/__control/reset" > /dev/null
   curl -sf -X PUT "http://127.0.0.1:$upstream_port/__control/faults" -d "$faults" > /dev/null
 fi
-histogram() { curl -s "http://127.0.0.1:$app_port/metrics" | grep -E '^http_request_duration_seconds_bucket\{le="(0.1|0.25|0.5|1|\+Inf)",route="/transform",method="POST",status="200"' | sed -E 's/.*le="([^"]+)".* ([0-9]+)$/\1 \2/'; }
+histogram() { curl -s "http://127.0.0.1:$app_port/metrics" | grep -E '^http_request_duration_seconds_bucket\{le="[^"]+",route="/transform",method="POST",status="200"' | sed -E 's/.*le="([^"]+)".* ([0-9]+)$/\1 \2/'; }
 before=$(histogram)
-wrk -t"$threads" -c"$connections" -d"$duration" --latency -s bench/wrk/miss.lua "http://127.0.0.1:$app_port/transform"
+WRK_CONNECTIONS=$connections wrk -t"$threads" -c"$connections" -d"$duration" --latency -s bench/wrk/miss.lua "http://127.0.0.1:$app_port/transform" \
+  | node -e '
+    let out = ""; process.stdin.on("data", (c) => (out += c)).on("end", () => {
+      const [before, json] = out.split(/^WRK_JSON /m);
+      process.stdout.write(before);
+      const r = JSON.parse(json), ms = (us) => (us / 1000).toFixed(1);
+      console.log(`non-2xx ${r.status}, socket errors ${r.connect + r.read + r.write + r.timeout}`);
+      console.log(`latency ms, as wrk prints it (corrected for coordinated omission): p50 ${ms(r.p50)} p90 ${ms(r.p90)} p99 ${ms(r.p99)} max ${ms(r.max)}`);
+      console.log(`latency ms, measured (one sample per answer, ${r.measured.samples} answers): p50 ${ms(r.measured.p50)} p90 ${ms(r.measured.p90)} p99 ${ms(r.measured.p99)}`);
+    });'
 # The service's own view of the same run: its answers by duration (≤ le seconds), warm-up excluded.
-echo "service: $(join <(echo "$before") <(histogram) | awk '{printf "<=%ss %d, ", $1, $3 - $2}')"
+echo "service: $(paste -d' ' <(echo "$before") <(histogram) | awk '{printf "<=%ss %d, ", $1, $4 - $2}')"
 echo "upstream: $(curl -s "http://127.0.0.1:$upstream_port/__control/stats")"
