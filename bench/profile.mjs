@@ -1,23 +1,27 @@
 // Profiles the production build under load, one phase per process so each profile is clean:
-// `hit` (one input, always cached) and `miss` (every input new, upstream 0 ms). Writes
+// `hit` (one input, always cached) and `miss` (every input new, upstream 0 ms), and the same for
+// 10,000 emoji-dense code points (`hit-10k-emoji`, `miss-10k-emoji`, as in bench.mjs). Writes
 // artifacts/profiles/<phase>/service.cpuprofile and prints bench/profile-summary.mjs for each.
 //
-//   node bench/profile.mjs [--duration=10] [--phases=hit,miss]
+//   node bench/profile.mjs [--duration=10] [--phases=hit,miss,hit-10k-emoji,miss-10k-emoji]
 // Open a .cpuprofile in Chrome DevTools (Performance tab) or speedscope for the flame graph.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bodies, bodyOf, load, nonce, requireWrk } from './lib/load.mjs';
+import { EMOJI_FILLER, EMOJI_HEAD, HOT_INPUT, LONG_EMOJI } from './lib/texts.mjs';
 import { ROOT, SERVICE_MAIN, SHOUTCLOUD_MAIN, httpCall, requireBuild, shoutcloudControl, startProcess } from './lib/processes.mjs';
 
 const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' }, phases: { type: 'string', default: 'hit,miss' } } });
 const durationS = Number(values.duration);
-const HOT = 'Hello, world! The quick brown fox jumps over the lazy dog.';
 const PHASES = {
-  hit: () => bodies.fixed(HOT),
+  hit: () => bodies.fixed(HOT_INPUT),
   miss: () => bodies.unique(`profile-${nonce()}`),
+  'hit-10k-emoji': () => bodies.fixed(LONG_EMOJI),
+  'miss-10k-emoji': () => bodies.uniqueWith(`profile-${nonce()}`, EMOJI_FILLER, EMOJI_HEAD),
 };
+const HOT = { 'hit-10k-emoji': LONG_EMOJI };
 
 requireWrk();
 requireBuild();
@@ -27,6 +31,7 @@ const files = [];
 const skips = [];
 try {
   for (const phase of values.phases.split(',')) {
+    if (!(phase in PHASES)) throw new Error(`unknown phase ${phase}; known: ${Object.keys(PHASES).join(', ')}`);
     const dir = resolve(ROOT, 'artifacts/profiles', phase);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
@@ -40,7 +45,7 @@ try {
     });
     const readyAt = performance.now();
     try {
-      await httpCall(`${service.url}/transform`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodyOf(HOT) });
+      await httpCall(`${service.url}/transform`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodyOf(HOT[phase] ?? HOT_INPUT) });
       // Start-up on a loaded machine can take seconds: leave out exactly what came before the load.
       skips.push(Math.round(service.startMs + performance.now() - readyAt));
       const result = await load(service.url, { connections: 50, durationS, requestSpec: PHASES[phase]() });

@@ -30,17 +30,27 @@ export function requireWrk() {
   return /wrk\s+(\S+)/.exec(`${probe.stdout}${probe.stderr}`)?.[1] ?? 'unknown';
 }
 
-function bodyFile(data) {
+function textFile(text) {
   const file = join(bodyDir, `body-${bodyFiles++}.json`);
-  writeFileSync(file, bodyOf(data));
+  writeFileSync(file, text);
   return file;
 }
+
+const bodyFile = (data) => textFile(bodyOf(data));
 
 /** What wrk sends: one fixed input, a new input on every request, or nine fixed and one new. */
 export const bodies = {
   fixed: (data) => ({ script: 'fixed.lua', env: { WRK_BODY_FILE: bodyFile(data) } }),
   /** Every request a new input: `<prefix>-<thread>-<n> ` padded to `chars` with filler text. */
   unique: (prefix, chars = 0) => ({ script: 'unique.lua', env: { WRK_PREFIX: prefix, WRK_CHARS: String(chars) } }),
+  /**
+   * Every request a new input: `<prefix>-<thread>-<n> ` padded with spaces to `headChars` (ASCII),
+   * then all of `filler` (any Unicode), so each input has `headChars` + the filler's code points.
+   */
+  uniqueWith: (prefix, filler, headChars = 32) => ({
+    script: 'unique.lua',
+    env: { WRK_PREFIX: prefix, WRK_CHARS: String(headChars), WRK_FILLER_FILE: textFile(JSON.stringify(filler).slice(1, -1)) },
+  }),
   /** `missEvery - 1` requests for `hot` (a hit), then one new input (a miss), and again. */
   mixed: (hot, prefix, missEvery = 10) => ({
     script: 'unique.lua',

@@ -1,6 +1,9 @@
 -- A new input on every request: "<prefix>-<thread>-<n> " padded with filler to WRK_CHARS
 -- characters. Every ten requests, with WRK_MISS_EVERY=10, one new input and nine of the body in
 -- WRK_BODY_FILE (the 90/10 mix). WRK_STOP_AFTER stops each thread after that many answers.
+-- With WRK_FILLER_FILE (JSON string content, any Unicode), the head is padded with spaces to
+-- WRK_CHARS bytes and the whole file follows it: Lua counts bytes, so only an ASCII head can be
+-- cut to a known number of code points.
 local prefix = assert(os.getenv("WRK_PREFIX"), "WRK_PREFIX unset")
 local chars = tonumber(os.getenv("WRK_CHARS") or "0")
 local missEvery = tonumber(os.getenv("WRK_MISS_EVERY") or "1")
@@ -12,6 +15,12 @@ if missEvery > 1 then
   file:close()
 end
 local filler = string.rep("the quick brown fox jumps over the lazy dog ", math.ceil(chars / 44) + 1)
+local fillerFile = os.getenv("WRK_FILLER_FILE")
+if fillerFile then
+  local file = assert(io.open(fillerFile, "rb"))
+  filler = file:read("*a")
+  file:close()
+end
 
 wrk.method = "POST"
 wrk.path = "/transform"
@@ -29,7 +38,12 @@ function request()
   if hotBody and n % missEvery ~= 0 then return wrk.format(nil, nil, nil, hotBody) end
   local head = prefix .. "-" .. tid .. "-" .. n .. " "
   local data = head
-  if chars > #head then data = head .. filler:sub(1, chars - #head) end
+  if fillerFile then
+    assert(#head <= chars, "WRK_CHARS shorter than the head")
+    data = head .. string.rep(" ", chars - #head) .. filler
+  elseif chars > #head then
+    data = head .. filler:sub(1, chars - #head)
+  end
   return wrk.format(nil, nil, nil, '{"data":"' .. data .. '"}')
 end
 

@@ -2,7 +2,8 @@ import { jest } from '@jest/globals';
 import type { ConfigType } from '@nestjs/config';
 import { createCache } from 'cache-manager';
 import type { RedisConnection } from '../redis/redis.connection.js';
-import { createMemoryTier, isFresh, ShoutcloudCache, type CachedShout } from './shoutcloud.cache.js';
+import { createHash } from 'node:crypto';
+import { createMemoryTier, isFresh, memoryKey, ShoutcloudCache, type CachedShout } from './shoutcloud.cache.js';
 import type { shoutcloudConfig } from './shoutcloud.config.js';
 
 const config = {
@@ -55,6 +56,22 @@ describe('ShoutcloudCache', () => {
     expect(await replicaB.cache.fromMemory('text')).toBeUndefined();
     expect((await replicaB.cache.fromRedis('text'))?.output).toBe('TEXT');
     expect((await replicaB.cache.fromMemory('text'))?.output).toBe('TEXT');
+  });
+
+  it('keeps a text too long for V8 to hash under its digest, the same digest as its Redis key', async () => {
+    // 16,384 UTF-16 units each, one length: V8 would give every one the same hash.
+    const texts = ['a', 'b', 'c'].map((last) => '😀'.repeat(8_191) + 'x' + last);
+    const { cache, store } = cacheWith();
+    for (const text of texts) await cache.remember(text, text.toUpperCase());
+    for (const text of texts) expect(cache.fromMemory(text)?.output).toBe(text.toUpperCase());
+    const digest = createHash('sha256').update(texts[0]).digest('base64url');
+    expect(memoryKey(texts[0])).toBe(`\ud800${digest}`);
+    expect(store.has(`transform-api:shout:v3:${digest}`)).toBe(true);
+    expect(memoryKey('😀'.repeat(8_191) + 'x')).toBe('😀'.repeat(8_191) + 'x');
+    const replica = cacheWith();
+    for (const [key, entry] of store) replica.store.set(key, entry);
+    expect((await replica.cache.fromRedis(texts[1]))?.output).toBe(texts[1].toUpperCase());
+    expect(replica.cache.fromMemory(texts[1])?.output).toBe(texts[1].toUpperCase());
   });
 
   it('does not copy into memory an entry past its stale window', async () => {

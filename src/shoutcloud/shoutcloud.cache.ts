@@ -70,8 +70,24 @@ export function createMemoryTier(config: ConfigType<typeof shoutcloudConfig>): K
 // v3: keyed by the shouted text (v2 keyed by the caller's input, before reversal).
 const REDIS_NAMESPACE = 'transform-api:shout:v3:';
 
+const digest = (text: string) => createHash('sha256').update(text).digest('base64url');
+
+// V8 hashes a string by its content only up to this many UTF-16 units; a longer string's hash is
+// made from its length alone. A map keyed by such texts (10,000 code points of emoji reach 20,000
+// units) puts every text of one length in one chain, and a lookup then compares the text with
+// each of them: a cache full of them cost a miss 10 ms of CPU.
+const LONGEST_HASHED = 16_383;
+// A lone surrogate: no well-formed text (all the API accepts) starts with one.
+const DIGEST_MARK = '\ud800';
+
+/**
+ * The key of a text in the in-process tier and among flights: the text itself, or a digest of it
+ * when it is too long for V8 to hash. The digest is the Redis key's, computed once.
+ */
+export const memoryKey = (text: string): string => (text.length <= LONGEST_HASHED ? text : DIGEST_MARK + digest(text));
+
 // Hashed so keys stay short and the user's text is not readable in Redis.
-const redisKey = (text: string) => REDIS_NAMESPACE + createHash('sha256').update(text).digest('base64url');
+const redisKey = (text: string, key: string) => REDIS_NAMESPACE + (key === text ? digest(text) : key.slice(DIGEST_MARK.length));
 
 /**
  * Shoutcloud's answers, keyed by the text shouted, in two tiers: the in-process LRU through
@@ -104,44 +120,47 @@ export class ShoutcloudCache {
     this.lru = lruOf.get(tier as Keyv<CachedShout>)!;
   }
 
-  /** The in-process tier's entry for a text, synchronously; undefined once Keyv's expiry is past. */
-  fromMemory(text: string): CachedShout | undefined {
-    return withSpan(SpanName.CacheTier, MEMORY_TIER, (span) => markHit(span, this.readMemory(text)));
+  /**
+   * The in-process tier's entry for a text, synchronously; undefined once Keyv's expiry is past.
+   * @param key the text's {@link memoryKey}, when the caller has it already.
+   */
+  fromMemory(text: string, key = memoryKey(text)): CachedShout | undefined {
+    return withSpan(SpanName.CacheTier, MEMORY_TIER, (span) => markHit(span, this.readMemory(key)));
   }
 
-  private readMemory(text: string): CachedShout | undefined {
-    const stored = this.lru.get(text);
+  private readMemory(key: string): CachedShout | undefined {
+    const stored = this.lru.get(key);
     if (stored === undefined) return undefined;
     if (typeof stored.expires === 'number' && Date.now() > stored.expires) {
-      this.lru.delete(text);
+      this.lru.delete(key);
       return undefined;
     }
     return stored.value;
   }
 
   /** Looks in Redis; a hit fills the in-process tier. Undefined when absent or Redis is not usable. */
-  async fromRedis(text: string): Promise<CachedShout | undefined> {
+  async fromRedis(text: string, key = memoryKey(text)): Promise<CachedShout | undefined> {
     const entry = await withSpan(SpanName.CacheTier, REDIS_TIER, async (span) =>
       markHit(
         span,
         await this.redis.run(async (client) => {
-          const stored = await client.get(redisKey(text));
+          const stored = await client.get(redisKey(text, key));
           return stored === null ? undefined : (JSON.parse(stored) as CachedShout);
         }, 'GET'),
       ),
     );
     const remainingMs = entry ? entry.freshUntil + this.config.cacheStaleMs - Date.now() : 0;
-    if (entry && remainingMs > 0) await this.memory.set(text, entry, remainingMs);
+    if (entry && remainingMs > 0) await this.memory.set(key, entry, remainingMs);
     return entry;
   }
 
   /** Keeps a fresh answer from Shoutcloud in both tiers. */
-  async remember(text: string, output: string): Promise<void> {
+  async remember(text: string, output: string, key = memoryKey(text)): Promise<void> {
     const entry: CachedShout = { output, freshUntil: Date.now() + this.config.cacheTtlMs };
     await Promise.all([
-      this.memory.set(text, entry, this.keepMs),
+      this.memory.set(key, entry, this.keepMs),
       this.redis.run(
-        (client) => client.set(redisKey(text), JSON.stringify(entry), { expiration: { type: 'PX', value: this.keepMs } }),
+        (client) => client.set(redisKey(text, key), JSON.stringify(entry), { expiration: { type: 'PX', value: this.keepMs } }),
         'SET',
       ),
     ]);

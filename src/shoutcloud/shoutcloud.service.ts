@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { EventEmitter, type Event } from 'cockatiel';
 import { goToUpper } from './go-to-upper.js';
-import { isFresh, ShoutcloudCache, type CachedShout } from './shoutcloud.cache.js';
+import { isFresh, memoryKey, ShoutcloudCache, type CachedShout } from './shoutcloud.cache.js';
 import { ShoutcloudClient } from './shoutcloud.client.js';
 import { ShoutcloudCoalescer, type CallEvent, type MismatchEvent } from './shoutcloud.coalescer.js';
 import { shoutcloudConfig } from './shoutcloud.config.js';
@@ -23,6 +23,8 @@ export interface Shout {
 /** One text being looked up in Redis and asked of Shoutcloud, shared by every caller waiting for it. */
 interface Flight {
   text: string;
+  /** The text's {@link memoryKey}, the key of {@link ShoutcloudService.flights}. */
+  key: string;
   result: Promise<Shout>;
   waiters: number;
   /** Aborted, with the last caller's reason, once every caller has stopped waiting. */
@@ -39,6 +41,7 @@ interface Flight {
  */
 @Injectable()
 export class ShoutcloudService {
+  /** By {@link memoryKey}: a flood of long texts of one length would otherwise share one hash. */
   private readonly flights = new Map<string, Flight>();
   private readonly answers = new EventEmitter<Shout>();
   /** Fires once per answer given to a caller. */
@@ -62,33 +65,39 @@ export class ShoutcloudService {
   }
 
   /**
-   * Shoutcloud's capitals for each text, in order.
-   * @param signal the caller's. Once it aborts, this rejects with its reason; a
-   *   `ShoutcloudDeadlineError` reason still gets a stale or fallback answer where there is one.
-   *   The upstream call for a text is cancelled when every caller waiting for it has aborted.
+   * Shoutcloud's capitals for each text, in order: synchronously when every text is fresh in the
+   * in-process tier (a cache hit then costs no promise, no signal, no timer), else as a promise.
+   * The in-process tier is read once per text: its entry, fresh or stale, is what a flight taking
+   * off for that text keeps to serve if Shoutcloud gives no answer.
+   * @param signal called once, and only when a text has to be looked up beyond the process. Once
+   *   it aborts, the promise rejects with its reason; a `ShoutcloudDeadlineError` reason still gets
+   *   a stale or fallback answer where there is one. The upstream call for a text is cancelled
+   *   when every caller waiting for it has aborted.
    */
-  shout(texts: readonly string[], signal: AbortSignal): Promise<Shout[]> {
-    return Promise.all(texts.map((text) => this.shoutOne(text, signal)));
-  }
-
-  /**
-   * The answers, synchronously, when every text is fresh in the in-process tier; else undefined
-   * (and nothing counted), for {@link shout}. A cache hit then costs no promise, no signal, no timer.
-   */
-  fromMemory(texts: readonly string[]): Shout[] | undefined {
-    const outputs: string[] = [];
+  shout(texts: readonly string[], signal: () => AbortSignal): Shout[] | Promise<Shout[]> {
+    const keys: string[] = [];
+    const entries: (CachedShout | undefined)[] = [];
+    let allFresh = true;
     for (const text of texts) {
-      const cached = this.cache.fromMemory(text);
-      if (!cached || !isFresh(cached)) return undefined;
-      outputs.push(cached.output);
+      const key = memoryKey(text);
+      const entry = this.cache.fromMemory(text, key);
+      keys.push(key);
+      entries.push(entry);
+      if (!entry || !isFresh(entry)) allFresh = false;
     }
-    return outputs.map((output) => this.answer(output, 'memory'));
+    if (allFresh) return entries.map((entry) => this.answer(entry!.output, 'memory'));
+    const abort = signal();
+    return Promise.all(
+      texts.map((text, i) => {
+        const entry = entries[i];
+        return entry && isFresh(entry) ? this.answer(entry.output, 'memory') : this.shoutBeyond(text, keys[i], entry, abort);
+      }),
+    );
   }
 
-  private async shoutOne(text: string, signal: AbortSignal): Promise<Shout> {
-    const cached = this.cache.fromMemory(text);
-    if (cached && isFresh(cached)) return this.answer(cached.output, 'memory');
-    const flight = this.flights.get(text) ?? this.takeOff(text, cached);
+  /** A text not fresh in the in-process tier: Redis, then Shoutcloud, shared by its callers. */
+  private async shoutBeyond(text: string, key: string, cached: CachedShout | undefined, signal: AbortSignal): Promise<Shout> {
+    const flight = this.flights.get(key) ?? this.takeOff(text, key, cached);
     try {
       const shout = await this.join(flight, signal);
       return this.answer(shout.output, shout.provenance);
@@ -106,26 +115,26 @@ export class ShoutcloudService {
     return shout;
   }
 
-  private takeOff(text: string, stale: CachedShout | undefined): Flight {
-    const flight: Flight = { text, result: undefined!, waiters: 0, abandoned: new AbortController(), stale };
+  private takeOff(text: string, key: string, stale: CachedShout | undefined): Flight {
+    const flight: Flight = { text, key, result: undefined!, waiters: 0, abandoned: new AbortController(), stale };
     flight.result = this.resolve(flight).finally(() => this.land(flight));
     // Every caller may have left: nobody else handles the rejection then.
     flight.result.catch(() => undefined);
-    this.flights.set(text, flight);
+    this.flights.set(key, flight);
     return flight;
   }
 
   private land(flight: Flight): void {
-    if (this.flights.get(flight.text) === flight) this.flights.delete(flight.text);
+    if (this.flights.get(flight.key) === flight) this.flights.delete(flight.key);
   }
 
   private async resolve(flight: Flight): Promise<Shout> {
-    const { text } = flight;
-    const shared = await this.cache.fromRedis(text);
+    const { text, key } = flight;
+    const shared = await this.cache.fromRedis(text, key);
     if (shared && isFresh(shared)) return { output: shared.output, provenance: 'redis' };
     flight.stale = shared ?? flight.stale;
     const output = await this.askShoutcloud(text, flight.abandoned.signal);
-    await this.cache.remember(text, output);
+    await this.cache.remember(text, output, key);
     return { output, provenance: 'upstream' };
   }
 

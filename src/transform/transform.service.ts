@@ -24,9 +24,8 @@ export class TransformService {
     const reversed = texts.map(reverseGraphemes);
     // "" needs neither an upstream call nor a cache entry.
     const wanted = reversed.filter((text) => text !== '');
-    const inMemory = this.shoutcloud.fromMemory(wanted);
-    if (inMemory) return inOrder(reversed, inMemory);
-    return this.shoutcloud.shout(wanted, signal()).then((shouts) => inOrder(reversed, shouts));
+    const shouts = this.shoutcloud.shout(wanted, signal);
+    return Array.isArray(shouts) ? inOrder(reversed, shouts) : shouts.then((later) => inOrder(reversed, later));
   }
 }
 
