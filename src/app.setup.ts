@@ -33,6 +33,9 @@ function requestId(request: IncomingMessage): string {
 export async function createApp(): Promise<NestFastifyApplication> {
   const env = environment();
   const adapter = new FastifyAdapter({
+    // No Nest middleware here (per-request work is Fastify hooks), so no middleware engine to run
+    // on every request; a middleware added later fails start-up loudly.
+    skipMiddie: true,
     bodyLimit: env.MAX_BODY_BYTES,
     genReqId: requestId,
     requestIdHeader: false,

@@ -70,7 +70,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
       return this.fromFastify(fastifyError);
     }
-    this.logger.error({ err: exception }, 'Unhandled error while answering a request');
+    this.logger.error({ err: exception, requestId: request.id }, 'Unhandled error while answering a request');
     return { status: 500, sentence: 'Something went wrong on our side; it has been logged.' };
   }
 

@@ -9,6 +9,11 @@ import { appConfig } from '../config/app.config.js';
  * development (pino-pretty is a dev dependency). pino-http's own per-request line is off: the one
  * line per request is written by `request-log.hook.ts`, which knows the route and cache outcome.
  * Bodies, and so the user's text, are never logged.
+ *
+ * pino-http runs on no route (`forRoutes: []`): as Nest middleware it cost every request a child
+ * logger, an AsyncLocalStorage context and Fastify's middleware engine (about 3 µs of a 50 µs
+ * cache hit) for a request-scoped logger nothing used. A line written while answering a request
+ * names the request itself (the request log, the error filter).
  */
 @Module({
   imports: [
@@ -16,6 +21,7 @@ import { appConfig } from '../config/app.config.js';
       imports: [ConfigModule.forFeature(appConfig)],
       inject: [appConfig.KEY],
       useFactory: (config: ConfigType<typeof appConfig>) => ({
+        forRoutes: [],
         pinoHttp: {
           level: config.logLevel,
           autoLogging: false,
