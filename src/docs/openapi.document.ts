@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { ApiExtension, DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -33,10 +33,20 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('health', 'Probes for Kubernetes')
     .build();
   const document = SwaggerModule.createDocument(app, config);
-  // `/v1/` is served by the `/v1` route (trailing slashes are ignored); list it as the old clients call it.
-  if (document.paths['/v1']) document.paths['/v1/'] = document.paths['/v1'];
+  for (const [path, item] of Object.entries(document.paths)) {
+    const operations = Object.values(item) as Array<Record<string, unknown> | undefined>;
+    if (!path.endsWith('/') && operations.some((operation) => operation?.[TRAILING_SLASH])) document.paths[`${path}/`] = item;
+  }
   return document;
 }
+
+const TRAILING_SLASH = 'x-also-with-trailing-slash';
+
+/**
+ * Lists the operation's paths in the document with a trailing slash too, the way its clients call
+ * them. Fastify serves both forms of every path (`ignoreTrailingSlash`); Nest routes only one.
+ */
+export const ApiAlsoWithTrailingSlash = () => ApiExtension(TRAILING_SLASH, true);
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);

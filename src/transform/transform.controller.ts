@@ -14,6 +14,7 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { ApiAlsoWithTrailingSlash } from '../docs/openapi.document.js';
 import { BodyErrorSentence } from '../errors/error-route-config.js';
 import { ErrorResponseDto } from '../errors/error-response.dto.js';
 import { TransformBatchRequestDto } from './dto/transform-batch-request.dto.js';
@@ -28,7 +29,7 @@ import { TransformService, type Transformed } from './transform.service.js';
 
 /**
  * The old service's routes, kept for its clients: same behaviour, its own error sentence.
- * `/v1/` is served by `/v1` (Fastify's `ignoreTrailingSlash`).
+ * Its clients call `/v1/`, served by `/v1` (Fastify's `ignoreTrailingSlash`) and documented as such.
  */
 const OLD_ROUTES = ['/', '/v1'];
 
@@ -193,6 +194,7 @@ export class TransformController {
   @BodyErrorSentence(OLD_BAD_REQUEST)
   @HttpCode(200)
   @ApiOperation({ deprecated: true, operationId: 'transformLegacy' })
+  @ApiAlsoWithTrailingSlash()
   @JsonOrForm()
   @ApiOkResponse({ type: TransformResponseDto, headers: answerHeaders })
   @ApiBadRequestResponse({
