@@ -18,9 +18,16 @@ try {
 
 // The SDK registers before the application loads, and only when tracing is on.
 const tracing = environment().OTEL_EXPORTER_OTLP_ENDPOINT ? await import('./tracing/tracing.setup.js') : undefined;
-const [{ Logger }, { createApp }] = await Promise.all([import('@nestjs/common'), import('./app.setup.js')]);
+const [{ Logger }, { createApp }, { collectStartupGarbage }] = await Promise.all([
+  import('@nestjs/common'),
+  import('./app.setup.js'),
+  import('./startup-gc.js'),
+]);
 const app = await createApp();
 tracing?.instrumentApp(app);
+// Routes are registered here (listen would do it otherwise), so their garbage is collected too.
+await app.init();
+collectStartupGarbage();
 const { PORT, HOST, SHOUTCLOUD_URL } = environment();
 await app.listen({ port: PORT, host: HOST });
 new Logger('Main').log(`transform-api listening on ${HOST}:${PORT}, Shoutcloud at ${SHOUTCLOUD_URL}`);
