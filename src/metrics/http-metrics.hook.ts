@@ -1,42 +1,26 @@
 import type { FastifyInstance } from 'fastify';
 import type { MetricsService } from './metrics.service.js';
 
-interface Series {
-  readonly count: { inc(): void };
-  readonly duration: { observe(seconds: number): void };
-}
-
 /**
- * Counts and times every request by route template (bounded), method and status. Each
- * combination's prom-client children are looked up once and kept: `inc(labels)` would check and
- * hash the label object on every request.
+ * Counts and times every request by route template (bounded), method and status, and keeps the
+ * in-flight gauge. The request path adds to plain numbers and observes one histogram child bound
+ * once per series; the counters take the numbers up at scrape time (see {@link MetricsService}).
  */
 export function installHttpMetrics(fastify: FastifyInstance, metrics: MetricsService): void {
-  const series = new Map<string, Series>();
-  const seriesOf = (route: string, method: string, status: number): Series => {
-    const key = `${route} ${method} ${status}`;
-    let found = series.get(key);
-    if (found === undefined) {
-      const labels = { route, method, status };
-      found = { count: metrics.httpRequests.labels(labels), duration: metrics.httpDuration.labels(labels) };
-      series.set(key, found);
-    }
-    return found;
-  };
   // A request leaves the gauge when its response closes: exactly once, whether it was answered
   // or its client left first. Neither `onResponse` (never runs when nothing could be written) nor
   // `onRequestAbort` (runs only while the body is still arriving: Node sets `req.aborted` only
   // then) covers a client that leaves while its answer is being worked out.
-  const leave = () => metrics.httpInFlight.dec();
+  const leave = () => metrics.requestLeft();
   fastify.addHook('onRequest', (_request, reply, done) => {
-    metrics.httpInFlight.inc();
+    metrics.requestArrived();
     reply.raw.on('close', leave);
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {
-    const { count, duration } = seriesOf(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode);
-    count.inc();
-    duration.observe(reply.elapsedTime / 1000);
+    const series = metrics.httpSeriesFor(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode);
+    series.answered++;
+    series.duration.observe(reply.elapsedTime / 1000);
     done();
   });
 }
