@@ -40,7 +40,7 @@ export function parseJsonBody(body: Buffer, headers: IncomingHttpHeaders): unkno
   } catch {
     throw new ApiError(400, 'The request body is not valid JSON.');
   }
-  if (value !== null && typeof value === 'object') {
+  if (value !== null && typeof value === 'object' && mayHavePrototypeKey(text)) {
     try {
       secureJson.scan(value, PROTOTYPE_KEYS);
     } catch {
@@ -48,6 +48,15 @@ export function parseJsonBody(body: Buffer, headers: IncomingHttpHeaders): unkno
     }
   }
   return value;
+}
+
+/**
+ * Whether a JSON text could hold a `__proto__` or `constructor` key: only if it spells one, or
+ * has a `\u` escape that could. Most bodies do neither and skip the walk over the parsed value
+ * (secure-json-parse's own `parse` makes the same test before it scans).
+ */
+function mayHavePrototypeKey(text: string): boolean {
+  return text.includes('__proto__') || text.includes('constructor') || text.includes('\\u');
 }
 
 /**
