@@ -71,7 +71,7 @@ export class MetricsService implements OnModuleInit {
 
   readonly cacheOutcomes: Counter<'outcome' | 'tier'> = new Counter({
     name: 'transform_cache_outcomes_total',
-    help: 'Where answers came from: hit, miss (Shoutcloud just now), stale or fallback, by cache tier (memory, redis, none).',
+    help: 'Where answers came from: hit, miss (Shoutcloud), stale or fallback, by cache tier (memory, redis, none).',
     labelNames: ['outcome', 'tier'] as const,
     registers: [this.registry],
     collect: () => {
