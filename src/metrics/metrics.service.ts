@@ -35,12 +35,13 @@ export class MetricsService implements OnModuleInit {
   /** Requests received and not yet answered; read by `http_requests_in_flight` at scrape time. */
   private inFlight = 0;
   /** Answers by provenance since the last scrape; added to `transform_cache_outcomes_total` then. */
-  private readonly pendingOutcomes: Record<Provenance, number> = { memory: 0, redis: 0, upstream: 0, stale: 0, fallback: 0 };
+  private readonly pendingOutcomes = Object.fromEntries(PROVENANCES.map((provenance) => [provenance, 0])) as Record<Provenance, number>;
 
-  // The request path only adds to plain numbers; these metrics take them up in `collect()`, which
-  // prom-client calls at each scrape. Counting through prom-client on every request (label checks,
+  // The request path only adds to plain numbers, through the methods below; these metrics take
+  // them up in `collect()`, which prom-client calls at each scrape, so they are private: an `inc()`
+  // from outside would be lost or overwritten there. Counting through prom-client on every request (label checks,
   // a hash string built and looked up per call) cost a cache hit about a tenth of its instructions.
-  readonly httpRequests: Counter<'route' | 'method' | 'status'> = new Counter({
+  private readonly httpRequests: Counter<'route' | 'method' | 'status'> = new Counter({
     name: 'http_requests_total',
     help: 'HTTP requests answered, by route template, method and status.',
     labelNames: ['route', 'method', 'status'] as const,
@@ -54,7 +55,7 @@ export class MetricsService implements OnModuleInit {
     },
   });
 
-  readonly httpDuration = new Histogram({
+  private readonly httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'Time from request to answer, by route template, method and status.',
     labelNames: ['route', 'method', 'status'] as const,
@@ -62,14 +63,14 @@ export class MetricsService implements OnModuleInit {
     registers: [this.registry],
   });
 
-  readonly httpInFlight: Gauge = new Gauge({
+  private readonly httpInFlight: Gauge = new Gauge({
     name: 'http_requests_in_flight',
     help: 'Requests received and not yet answered.',
     registers: [this.registry],
     collect: () => this.httpInFlight.set(this.inFlight),
   });
 
-  readonly cacheOutcomes: Counter<'outcome' | 'tier'> = new Counter({
+  private readonly cacheOutcomes: Counter<'outcome' | 'tier'> = new Counter({
     name: 'transform_cache_outcomes_total',
     help: 'Where answers came from: hit, miss (Shoutcloud), stale or fallback, by cache tier (memory, redis, none).',
     labelNames: ['outcome', 'tier'] as const,
