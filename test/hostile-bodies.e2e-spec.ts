@@ -9,6 +9,7 @@ import { send, type RawResponse } from './support/http.js';
 const LEGACY_TEXT = 'Data was not able to be parsed from request. Please try again.';
 const ROUTES = ['/transform', '/', '/v1', '/v1/'];
 const JSON_TYPE = 'application/json';
+const FORM_TYPE = 'application/x-www-form-urlencoded';
 
 interface Hostile {
   name: string;
@@ -30,6 +31,9 @@ const HOSTILE: Hostile[] = [
   { name: 'gzip form', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'gzip' }, body: gzipSync('data=x'), status: 415, says: 'Content-Encoding "gzip"' },
   { name: 'UTF-16 JSON', headers: { 'content-type': 'application/json; charset=utf-16' }, body: Buffer.from('{"data":"x"}', 'utf16le'), status: 415, says: 'charset "utf-16"' },
   { name: 'UTF-16 JSON that is also valid UTF-8', headers: { 'content-type': 'application/json; charset=UTF-16LE' }, body: '{"data":"x"}', status: 415, says: 'charset "UTF-16LE"' },
+  { name: '65,536 form fields', headers: { 'content-type': FORM_TYPE }, body: 'a&'.repeat(65_535) + 'a', status: 400, says: 'more than 1000 fields' },
+  { name: '18,000 data fields', headers: { 'content-type': FORM_TYPE }, body: 'data=x&'.repeat(17_999) + 'data=x', status: 400, says: 'more than 1000 fields' },
+  { name: 'a repeated data field', headers: { 'content-type': FORM_TYPE }, body: 'data=a&data=b', status: 400, says: 'more than one data field' },
   { name: 'Latin-1 JSON', headers: { 'content-type': 'application/json; charset=iso-8859-1' }, body: '{"data":"x"}', status: 415, says: 'charset "iso-8859-1"' },
 ];
 
@@ -42,6 +46,14 @@ function expectJsonError(response: RawResponse, status: number): string {
   expect(body.statusCode).toBe(status);
   return body.error;
 }
+
+it('keeps serving while 65,536-field forms arrive', async () => {
+  const flood = 'a&'.repeat(65_535) + 'a';
+  const hostile = Array.from({ length: 20 }, () => send(running.app.url, 'POST', '/v1', { headers: { 'content-type': FORM_TYPE }, body: flood }));
+  const live = await send(running.app.url, 'GET', '/health/live');
+  expect(live.status).toBe(200);
+  for (const response of await Promise.all(hostile)) expect(expectJsonError(response, 400)).toBe(LEGACY_TEXT);
+});
 
 describe.each(ROUTES)('POST %s', (route) => {
   const legacy = route !== '/transform';

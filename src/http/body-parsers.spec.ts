@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { ApiError } from '../errors/api-error.js';
-import { parseFormBody, parseJsonBody } from './body-parsers.js';
+import { MAX_FORM_FIELDS, parseFormBody, parseJsonBody } from './body-parsers.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 
@@ -73,8 +73,24 @@ describe('parseJsonBody', () => {
 describe('parseFormBody', () => {
   const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' };
 
-  it('reads fields and keeps repeated ones as an array', () => {
-    expect({ ...parseFormBody(Buffer.from('data=a+b%C3%A9&x=1&x=2'), FORM_TYPE) }).toEqual({ data: 'a bé', x: ['1', '2'] });
+  it('reads fields, keeping the first value of a repeated field other than data', () => {
+    expect({ ...parseFormBody(Buffer.from('data=a+b%C3%A9&x=1&x=2'), FORM_TYPE) }).toEqual({ data: 'a bé', x: '1' });
+  });
+
+  it.each([
+    ['data twice', 'data=a&data=b', 'more than one data field'],
+    ['data twice among others', 'x=1&data=a&y=2&data=', 'more than one data field'],
+    ['data twice, once without a value', 'data&data=b', 'more than one data field'],
+    ['1,001 fields', 'data=x&' + 'a=1&'.repeat(999) + 'b=2', `more than ${MAX_FORM_FIELDS} fields`],
+    ['65,536 repeated fields', 'a&'.repeat(65_535) + 'a', `more than ${MAX_FORM_FIELDS} fields`],
+    ['65,536 repeated data fields', 'data=x&'.repeat(65_535) + 'data=x', `more than ${MAX_FORM_FIELDS} fields`],
+  ])('refuses %s with a 400 that says why', (_name, text, reason) => {
+    expect(refusal(() => parseFormBody(Buffer.from(text), FORM_TYPE))).toEqual({ status: 400, sentence: expect.stringContaining(reason) });
+  });
+
+  it(`reads ${MAX_FORM_FIELDS} fields`, () => {
+    const text = 'data=x' + '&a=1'.repeat(MAX_FORM_FIELDS - 1);
+    expect(parseFormBody(Buffer.from(text), FORM_TYPE).data).toBe('x');
   });
 
   it('cannot be polluted through a __proto__ field', () => {

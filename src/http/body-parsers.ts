@@ -59,22 +59,33 @@ function mayHavePrototypeKey(text: string): boolean {
   return text.includes('__proto__') || text.includes('constructor') || text.includes('\\u');
 }
 
+/** Most fields a form body may have, as body-parser's `parameterLimit`; this API reads one. */
+export const MAX_FORM_FIELDS = 1000;
+
 /**
- * `application/x-www-form-urlencoded`, as the old service took it. A repeated field becomes an
- * array, which the DTO then refuses, rather than silently keeping the first or last value.
+ * `application/x-www-form-urlencoded`, as the old service took it. Linear in the body's length,
+ * and refused past {@link MAX_FORM_FIELDS} fields before any is decoded. A repeated `data` field
+ * is refused: keeping its first or last value would answer a question the caller did not ask.
+ * Other fields are ignored by the DTO, so only their first value is kept.
  */
-export function parseFormBody(body: Buffer, headers: IncomingHttpHeaders): Record<string, string | string[]> {
+export function parseFormBody(body: Buffer, headers: IncomingHttpHeaders): Record<string, string> {
   refuseContentEncoding(headers);
   const text = utf8Text(body);
-  const fields: Record<string, string | string[]> = Object.create(null);
+  const fields: Record<string, string> = Object.create(null);
   if (text === '') return fields;
-  for (const pair of text.split('&')) {
+  const pairs = text.split('&', MAX_FORM_FIELDS + 1);
+  if (pairs.length > MAX_FORM_FIELDS) {
+    throw new ApiError(400, `The form body has more than ${MAX_FORM_FIELDS} fields; send only data.`);
+  }
+  for (const pair of pairs) {
     if (pair === '') continue;
     const equals = pair.indexOf('=');
     const name = decodeFormComponent(equals === -1 ? pair : pair.slice(0, equals));
-    const value = equals === -1 ? '' : decodeFormComponent(pair.slice(equals + 1));
-    const previous = fields[name];
-    fields[name] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
+    if (name in fields) {
+      if (name === 'data') throw new ApiError(400, 'The form body has more than one data field; send data once.');
+      continue;
+    }
+    fields[name] = equals === -1 ? '' : decodeFormComponent(pair.slice(equals + 1));
   }
   return fields;
 }
