@@ -39,3 +39,13 @@ describe('FixedWindowThrottlerStorage (per-replica counters)', () => {
     }
   });
 });
+
+describe('FixedWindowThrottlerStorage bounds', () => {
+  it('forgets the least recently seen clients past its bound, instead of growing', async () => {
+    const storage = new FixedWindowThrottlerStorage();
+    await storage.increment('default:first', 60_000, 1);
+    await storage.increment('default:first', 60_000, 1);
+    for (let i = 0; i < 100_000; i++) await storage.increment(`default:client-${i}`, 60_000, 1);
+    await expect(storage.increment('default:first', 60_000, 1)).resolves.toMatchObject({ totalHits: 1, isBlocked: false });
+  });
+});

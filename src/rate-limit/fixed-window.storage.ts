@@ -2,8 +2,12 @@ import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface.js';
 import { LRUCache } from 'lru-cache';
 
-// Clients counted at once; past it the least recently seen one starts a new window.
+// Clients counted at once, and the memory their windows may take; past either, the least recently
+// seen client starts a new window. Keys are short (a rate-limit name and an IP address), so the
+// byte bound only matters if that ever stops being true.
 const MAX_CLIENTS = 100_000;
+const MAX_BYTES = 32 * 1024 * 1024;
+const WINDOW_BYTES = 64;
 
 interface Window {
   hits: number;
@@ -18,7 +22,11 @@ interface Window {
  * throughput (test/redis-hung.e2e-spec.ts, one client IP); this is one counter per client.
  */
 export class FixedWindowThrottlerStorage implements ThrottlerStorage {
-  private readonly windows = new LRUCache<string, Window>({ max: MAX_CLIENTS });
+  private readonly windows = new LRUCache<string, Window>({
+    max: MAX_CLIENTS,
+    maxSize: MAX_BYTES,
+    sizeCalculation: (_window, key) => WINDOW_BYTES + 2 * key.length,
+  });
 
   async increment(key: string, ttlMs: number, limit: number): Promise<ThrottlerStorageRecord> {
     const now = Date.now();

@@ -4,6 +4,7 @@ import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { environment } from '../config/environment.js';
 import { RedisConnection } from '../redis/redis.connection.js';
 import { RedisModule } from '../redis/redis.module.js';
+import { clientAddress } from './client-address.js';
 import { FixedWindowThrottlerStorage } from './fixed-window.storage.js';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 
@@ -26,6 +27,7 @@ export class RateLimitModule {
           useFactory: (redis: RedisConnection) => ({
             // One budget per client across every route (the default keys by handler too).
             throttlers: [{ name: 'default', ttl: 60_000, limit }],
+            getTracker: (request) => clientAddress(request as Parameters<typeof clientAddress>[0]),
             generateKey: (_context, tracker, name) => `${name}:${tracker}`,
             // Without Redis, or whenever it is out, the same fixed-window rule counted here.
             storage: redis.enabled
