@@ -9,6 +9,7 @@ import { appConfig } from './config/app.config.js';
 import { environment } from './config/environment.js';
 import { setupSwagger } from './docs/swagger.setup.js';
 import { parseFormBody, parseJsonBody } from './http/body-parsers.js';
+import { ServerErrorAnswers } from './http/server-errors.js';
 import { securityHeadersFor } from './http/security-headers.js';
 import { ApiExceptionFilter } from './errors/api-exception.filter.js';
 import { ShutdownGrace } from './health/shutdown-grace.js';
@@ -16,6 +17,9 @@ import { installRequestLog } from './logging/request-log.hook.js';
 import { installHttpMetrics } from './metrics/http-metrics.hook.js';
 import { MetricsService } from './metrics/metrics.service.js';
 
+const REQUEST_TIMEOUT_CHECK_MS = 500;
+// Node's default: the headers alone within a minute.
+const HEADERS_TIMEOUT_MS = 60_000;
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
@@ -32,6 +36,7 @@ function requestId(request: IncomingMessage): string {
 /** Builds the application with every global piece in place; `main.ts` only listens. */
 export async function createApp(): Promise<NestFastifyApplication> {
   const env = environment();
+  const serverErrors = new ServerErrorAnswers(env.REQUEST_TIMEOUT_MS);
   const adapter = new FastifyAdapter({
     // No Nest middleware here (per-request work is Fastify hooks), so no middleware engine to run
     // on every request; a middleware added later fails start-up loudly.
@@ -42,6 +47,15 @@ export async function createApp(): Promise<NestFastifyApplication> {
     routerOptions: { ignoreTrailingSlash: true },
     // The client IP (rate limits) is the address TRUST_PROXY_HOPS proxies back in X-Forwarded-For.
     trustProxy: (_address: string, hop: number) => hop < env.TRUST_PROXY_HOPS,
+    // Headers and body within REQUEST_TIMEOUT_MS, else 408 (ServerErrorAnswers). Node
+    // checks the timeouts on an interval (30 s by default), so a stalled request is closed within
+    // the timeout + REQUEST_TIMEOUT_CHECK_MS. A headers timeout above the request timeout (Node's
+    // 60 s default) keeps Node from ever expiring a request whose body stalls.
+    requestTimeout: env.REQUEST_TIMEOUT_MS,
+    http: { connectionsCheckingInterval: REQUEST_TIMEOUT_CHECK_MS, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, env.REQUEST_TIMEOUT_MS) },
+    frameworkErrors: serverErrors.answerFrameworkError,
+    // Requests that arrive while the server closes get the API's 503 (ServerErrorAnswers).
+    return503OnClosing: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));
@@ -77,7 +91,9 @@ export async function createApp(): Promise<NestFastifyApplication> {
     done(null, payload);
   });
 
-  installHttpMetrics(fastify, app.get(MetricsService));
+  const metrics = app.get(MetricsService);
+  installHttpMetrics(fastify, metrics);
+  serverErrors.install(fastify, metrics);
   installRequestLog(fastify);
   app.useGlobalFilters(new ApiExceptionFilter());
   setupSwagger(app);

@@ -112,6 +112,12 @@ export class Environment {
   /** Largest request body, in bytes. Default 131072. */
   @toInteger @IsInt() @Min(64) MAX_BODY_BYTES = 131_072;
 
+  /**
+   * Time for a request's headers and body to arrive, in ms; past it the answer is 408 and the
+   * connection is closed. Default 30000.
+   */
+  @toInteger @IsInt() @Min(1000) @Max(600_000) REQUEST_TIMEOUT_MS = 30_000;
+
   /** Requests per minute per client IP. Unset: no limit. */
   @IsOptional() @toInteger @IsInt() @Min(1) RATE_LIMIT_PER_MINUTE?: number = undefined;
 

@@ -36,7 +36,7 @@ function hostFor(routeUrl: string | undefined, method = 'POST', url = routeUrl ?
       return this;
     },
   };
-  const request = { routeOptions: { url: routeUrl, config }, method, url, server: { hasRoute: ({ method: m }: { method: string }) => routeUrl === '/transform' && m === 'POST' } };
+  const request = { routeOptions: { url: routeUrl, config, bodyLimit: 131_072 }, method, url, server: { hasRoute: ({ method: m }: { method: string }) => routeUrl === '/transform' && m === 'POST' } };
   const host = { switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }) } as unknown as ArgumentsHost;
   return { host, reply };
 }

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from './api-error.js';
+import { ERROR_SENTENCES } from './error-sentences.js';
 import type { ErrorRouteConfig } from './error-route-config.js';
 
 interface ErrorAnswer {
@@ -64,21 +65,21 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException && exception.getStatus() === 404) return this.notFound(request);
     if (exception instanceof HttpException) {
-      return { status: exception.getStatus(), sentence: sentenceFor(exception.getStatus()) };
+      return { status: exception.getStatus(), sentence: sentenceFor(exception.getStatus(), request) };
     }
     const fastifyError = exception as FastifyError;
     if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-      return this.fromFastify(fastifyError);
+      return this.fromFastify(fastifyError, request);
     }
     this.logger.error({ err: exception, requestId: request.id }, 'Unhandled error while answering a request');
-    return { status: 500, sentence: 'Something went wrong on our side; it has been logged.' };
+    return { status: 500, sentence: ERROR_SENTENCES.internal };
   }
 
-  private fromFastify(error: FastifyError): ErrorAnswer {
+  private fromFastify(error: FastifyError, request: FastifyRequest): ErrorAnswer {
     if (error.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
       return { status: 400, sentence: 'The request body length does not match its Content-Length.' };
     }
-    return { status: error.statusCode!, sentence: sentenceFor(error.statusCode!) };
+    return { status: error.statusCode!, sentence: sentenceFor(error.statusCode!, request) };
   }
 
   /** 404, or 405 with `Allow` when the path exists for other methods. */
@@ -101,16 +102,18 @@ function isHealthCheckResult(body: unknown): boolean {
   return typeof body === 'object' && body !== null && 'status' in body && 'details' in body;
 }
 
-const SENTENCES: Record<number, string> = {
-  400: 'The request body could not be parsed.',
-  413: 'The request body is larger than this API accepts.',
-  415: 'Send the body as application/json or application/x-www-form-urlencoded.',
-  // ThrottlerGuard's exception; its Retry-After header is already on the reply.
-  429: 'Too many requests from this address; slow down and try again shortly.',
-};
-
-function sentenceFor(status: number): string {
-  if (SENTENCES[status]) return SENTENCES[status];
+function sentenceFor(status: number, request: FastifyRequest): string {
+  switch (status) {
+    case 400:
+      return ERROR_SENTENCES.unparseableBody;
+    case 413:
+      return ERROR_SENTENCES.bodyTooLarge(request.routeOptions.bodyLimit);
+    case 415:
+      return ERROR_SENTENCES.unsupportedMediaType;
+    case 429:
+      // ThrottlerGuard's exception; its Retry-After header is already on the reply.
+      return ERROR_SENTENCES.tooManyRequests;
+  }
   const name = HttpStatus[status]?.toLowerCase().replace(/_/g, ' ') ?? 'error';
   return `The request failed: ${name}.`;
 }

@@ -1,0 +1,26 @@
+/**
+ * Every sentence the API answers an error with, in one place: the exception filter, the errors
+ * that carry their own answer, the answers Node and Fastify would otherwise write themselves, and
+ * the examples in the OpenAPI document all read them from here, so the docs cannot drift.
+ */
+export const ERROR_SENTENCES = {
+  invalidBody: 'The request body is not valid.',
+  unparseableBody: 'The request body could not be parsed.',
+  bodyTooLarge: (limitBytes: number) => `The request body is larger than ${limitBytes} bytes, the most this API accepts.`,
+  unsupportedMediaType: 'Send the body as application/json or application/x-www-form-urlencoded.',
+  jsonOnly: 'Send the body as application/json: this route takes JSON only.',
+  tooManyRequests: 'Too many requests from this address; slow down and try again shortly.',
+  upstreamRejected: 'Shoutcloud rejected the request.',
+  upstreamBadReply: 'Shoutcloud answered something that is not a usable reply.',
+  upstreamUnavailable: 'Shoutcloud is unreachable or failing; try again shortly.',
+  upstreamBreakerOpen: 'Shoutcloud is failing; requests are paused for a moment to let it recover.',
+  upstreamDeadline: (deadlineMs: number) => `Shoutcloud did not answer within the ${deadlineMs} ms deadline.`,
+  requestTimeout: (timeoutMs: number) => `The request did not arrive whole within ${timeoutMs} ms.`,
+  headersTooLarge: 'The request headers are larger than this API accepts.',
+  badRequest: 'The request is not well-formed HTTP.',
+  badUrl: 'The request URL is not valid: a percent-escape does not decode to UTF-8.',
+  shuttingDown: 'This replica is shutting down; send the request again.',
+  internal: 'Something went wrong on our side; it has been logged.',
+  /** The old service's one answer to any unusable body, kept word for word for its clients. */
+  legacyBadRequest: 'Data was not able to be parsed from request. Please try again.',
+} as const;

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_SENTENCES } from '../errors/error-sentences.js';
+import type { MetricsService } from '../metrics/metrics.service.js';
+import { API_SECURITY_HEADERS } from './security-headers.js';
+
+// Answers that Node's HTTP server and Fastify would otherwise write in their own shape, before
+// any route, hook or exception filter runs: a malformed request, headers too large, a request
+// that did not arrive in time, a URL that does not decode, a request caught by shutdown. Each
+// gets the API's error body, `Content-Type: application/json`, an `X-Request-Id` and the
+// security headers, and is counted in the request metrics (under route `unmatched`).
+
+/** The route label of answers given before a route was matched. */
+const UNMATCHED = 'unmatched';
+
+function errorBody(status: number, sentence: string): string {
+  return JSON.stringify({ statusCode: status, error: sentence });
+}
+
+/** Node's `clientError`: what it means for the answer, or nothing when nobody can read one. */
+function clientErrorAnswer(error: NodeJS.ErrnoException, requestTimeoutMs: number): { status: number; sentence: string } {
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, sentence: ERROR_SENTENCES.requestTimeout(requestTimeoutMs) };
+  if (error.code === 'HPE_HEADER_OVERFLOW') return { status: 431, sentence: ERROR_SENTENCES.headersTooLarge };
+  return { status: 400, sentence: ERROR_SENTENCES.badRequest };
+}
+
+/**
+ * Answers a connection-level error on the socket itself (no request object exists, or the one
+ * that does will never complete) and closes it, as Node's own handler does.
+ */
+function answerOnSocket(socket: Socket, status: number, sentence: string): void {
+  const body = errorBody(status, sentence);
+  const headers = {
+    ...API_SECURITY_HEADERS,
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    'x-request-id': randomUUID(),
+    connection: 'close',
+  };
+  const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head}\r\n${body}`);
+}
+
+/**
+ * The answers Node and Fastify would give in their own shape. Made before the Fastify instance
+ * (which takes {@link answerFrameworkError} as an option), installed on it once the metrics exist.
+ */
+export class ServerErrorAnswers {
+  private metrics: MetricsService | undefined;
+  private closing = false;
+
+  constructor(private readonly requestTimeoutMs: number) {}
+
+  /**
+   * Fastify's `frameworkErrors`: a URL its router cannot decode (`/%zz`). Runs before the
+   * `onRequest` hooks, so the reply gets its headers here; a Buffer, because Fastify adds
+   * `; charset=utf-8` to a JSON string and no `onSend` hook runs to take it off.
+   */
+  readonly answerFrameworkError = (_error: Error, request: FastifyRequest, reply: FastifyReply): void => {
+    this.count(400);
+    void reply
+      .code(400)
+      .headers(API_SECURITY_HEADERS)
+      .header('x-request-id', request.id)
+      .header('content-type', 'application/json')
+      .send(Buffer.from(errorBody(400, ERROR_SENTENCES.badUrl)));
+  };
+
+  /**
+   * Takes over Node's `clientError` answers (400, 408, 431) and Fastify's answer to requests
+   * that arrive while the server closes (a 503 with `Retry-After`, so the client sends it again
+   * to another replica).
+   */
+  install(fastify: FastifyInstance, metrics: MetricsService): void {
+    this.metrics = metrics;
+    fastify.server.removeAllListeners('clientError');
+    fastify.server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+      if (error.code !== 'ECONNRESET' && !socket.destroyed && socket.writable) {
+        const { status, sentence } = clientErrorAnswer(error, this.requestTimeoutMs);
+        answerOnSocket(socket, status, sentence);
+        this.count(status);
+      }
+      socket.destroy();
+    });
+    fastify.addHook('preClose', (done) => {
+      this.closing = true;
+      done();
+    });
+    fastify.addHook('onRequest', (_request, reply, done) => {
+      if (!this.closing) return done();
+      void reply
+        .code(503)
+        .header('retry-after', '1')
+        .header('connection', 'close')
+        .header('content-type', 'application/json')
+        .send(errorBody(503, ERROR_SENTENCES.shuttingDown));
+    });
+  }
+
+  /** An answer given before any route, where the metrics hooks do not run. */
+  private count(status: number): void {
+    if (this.metrics) this.metrics.httpSeriesFor(UNMATCHED, 'UNKNOWN', status).answered++;
+  }
+}
