@@ -108,7 +108,7 @@ export async function startShoutcloudServer(options: ShoutcloudServerOptions = {
       return;
     }
     if (fault?.status) {
-      const headers = fault.retryAfter === undefined ? {} : { 'Retry-After': fault.retryAfter };
+      const headers: Record<string, string> = fault.retryAfter === undefined ? {} : { 'Retry-After': fault.retryAfter };
       return sendText(res, fault.status, `fault: status ${fault.status}`, headers);
     }
     if (fault?.body === 'html') return send(res, 200, 'text/html', HOSTING_ERROR_PAGE);
