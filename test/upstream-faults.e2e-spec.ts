@@ -106,8 +106,8 @@ describe('retries, timeouts and bad replies', () => {
   });
 
   // Needs the batcher's rule that an answer has as many code points as its question, applied to
-  // a text sent alone too; it fails until that rule is merged.
-  it('an OUTPUT 100,000 characters longer than its input → 502, not retried, not cached', async () => {
+  // a text sent alone too: it fails until that rule is there.
+  it('an OUTPUT 100,000 characters longer than its input → 502, not retried, not cached (the length rule)', async () => {
     const input = unique('long-answer');
     upstream.setFaults({ extraOutput: 100_000, times: 1 });
     const bad = await postJson(app.url, '/transform', { data: input });
@@ -123,15 +123,15 @@ describe('retries, timeouts and bad replies', () => {
 
   // Every try is answered the same, so the retries are spent and the last try's Retry-After is
   // what the 503 passes on, within [1, 300] s.
-  it.each<[number, string, string]>([
-    [429, '3600', '300'],
-    [429, '120', '120'],
-    [503, '7', '7'],
-    [429, '0', '1'],
-    [429, new Date(Date.now() + 86_400_000).toUTCString(), '300'],
-    [503, 'Wed, 21 Oct 2015 07:28:00 GMT', '1'],
-    [429, 'soon', '1'],
-  ])('an upstream %i with Retry-After: %s on every try → 503 with Retry-After: %s', async (status, retryAfter, expected) => {
+  it.each<[number, string, string, string]>([
+    [429, '3600', '3600', '300'],
+    [429, '120', '120', '120'],
+    [503, '7', '7', '7'],
+    [429, '0', '0', '1'],
+    [429, 'a date a day ahead', new Date(Date.now() + 86_400_000).toUTCString(), '300'],
+    [503, 'a date in 2015', 'Wed, 21 Oct 2015 07:28:00 GMT', '1'],
+    [429, 'soon', 'soon', '1'],
+  ])('an upstream %i with Retry-After %s on every try → 503 with Retry-After: %s', async (status, _label, retryAfter, expected) => {
     upstream.setFaults({ status, retryAfter });
     const response = await postJson(app.url, '/transform', { data: unique('retry-after') });
     expect(response.status).toBe(503);
