@@ -1,4 +1,4 @@
-import { startShoutcloudServer, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
+import { startShoutcloudServer, type ShoutcloudFault, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
 import { startApp, type AppProcess } from './support/app-process.js';
 import { postJson } from './support/http.js';
 
@@ -83,6 +83,62 @@ describe('retries, timeouts and bad replies', () => {
     expect(good.status).toBe(200);
     expect(good.headers['x-cache']).toBe('MISS');
     expect(upstream.requests).toBe(2);
+  });
+
+  it.each<[string, ShoutcloudFault]>([
+    ['a byte that is not UTF-8 in OUTPUT', { body: 'invalid-utf8' }],
+    ['an OUTPUT 2,000,000 characters long (a reply of over 2 MB)', { extraOutput: 2_000_000 }],
+  ])('an unusable 200 (%s) → 502, not retried, not cached', async (_name, fault) => {
+    const input = unique('unusable');
+    upstream.setFaults({ ...fault, times: 1 });
+    const bad = await postJson(app.url, '/transform', { data: input });
+    expect(bad.status).toBe(502);
+    expect(bad.headers['content-type']).toBe('application/json');
+    expect(bad.headers['x-cache']).toBeUndefined();
+    expect(bad.headers['retry-after']).toBeUndefined();
+    expect(bad.json()).toMatchObject({ statusCode: 502 });
+    expect(upstream.requests).toBe(1);
+    const good = await postJson(app.url, '/transform', { data: input });
+    expect(good.status).toBe(200);
+    expect(good.headers['x-cache']).toBe('MISS');
+    expect(good.json<{ data: string }>().data).toBe([...input].reverse().join('').toUpperCase());
+    expect(upstream.requests).toBe(2);
+  });
+
+  // Needs the batcher's rule that an answer has as many code points as its question, applied to
+  // a text sent alone too: it fails until that rule is there.
+  it('an OUTPUT 100,000 characters longer than its input → 502, not retried, not cached (the length rule)', async () => {
+    const input = unique('long-answer');
+    upstream.setFaults({ extraOutput: 100_000, times: 1 });
+    const bad = await postJson(app.url, '/transform', { data: input });
+    expect(bad.status).toBe(502);
+    expect(bad.headers['x-cache']).toBeUndefined();
+    expect(upstream.requests).toBe(1);
+    const good = await postJson(app.url, '/transform', { data: input });
+    expect(good.status).toBe(200);
+    expect(good.headers['x-cache']).toBe('MISS');
+    expect(good.json<{ data: string }>().data).toBe([...input].reverse().join('').toUpperCase());
+    expect(upstream.requests).toBe(2);
+  });
+
+  // Every try is answered the same, so the retries are spent and the last try's Retry-After is
+  // what the 503 passes on, within [1, 300] s.
+  it.each<[number, string, string, string]>([
+    [429, '3600', '3600', '300'],
+    [429, '120', '120', '120'],
+    [503, '7', '7', '7'],
+    [429, '0', '0', '1'],
+    [429, 'a date a day ahead', new Date(Date.now() + 86_400_000).toUTCString(), '300'],
+    [503, 'a date in 2015', 'Wed, 21 Oct 2015 07:28:00 GMT', '1'],
+    [429, 'soon', 'soon', '1'],
+  ])('an upstream %i with Retry-After %s on every try → 503 with Retry-After: %s', async (status, _label, retryAfter, expected) => {
+    upstream.setFaults({ status, retryAfter });
+    const response = await postJson(app.url, '/transform', { data: unique('retry-after') });
+    expect(response.status).toBe(503);
+    expect(response.headers['content-type']).toBe('application/json');
+    expect(response.headers['x-cache']).toBeUndefined();
+    expect(response.headers['retry-after']).toBe(expected);
+    expect(upstream.requests).toBe(3);
   });
 
   it('an upstream that hangs on every try → 503 once the retries are spent (timeouts are transient)', async () => {
@@ -297,6 +353,39 @@ describe('stale answers and the local fallback', () => {
       const real = await postJson(app.url, '/transform', { data: input });
       expect(real.headers['x-cache']).toBe('MISS');
       expect(real.text).toBe(fallback.text);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('an unusable reply (invalid UTF-8, oversize) serves an expired entry as STALE, else the FALLBACK, and caches neither', async () => {
+    const app = await startApp({
+      SHOUTCLOUD_URL: upstream.url,
+      ...FAST,
+      CACHE_TTL_SECONDS: '1',
+      CACHE_STALE_SECONDS: '600',
+      SHOUTCLOUD_FALLBACK: 'local',
+    });
+    try {
+      const known = unique('known');
+      const fresh = await postJson(app.url, '/transform', { data: known });
+      expect(fresh.headers['x-cache']).toBe('MISS');
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const faults: ShoutcloudFault[] = [{ body: 'invalid-utf8' }, { extraOutput: 2_000_000 }];
+      for (const fault of faults) {
+        upstream.reset();
+        upstream.setFaults(fault);
+        const stale = await postJson(app.url, '/transform', { data: known });
+        expect([stale.status, stale.headers['x-cache'], stale.text]).toEqual([200, 'STALE', fresh.text]);
+        const unknown = unique('unknown');
+        const fallback = await postJson(app.url, '/transform', { data: unknown });
+        expect([fallback.status, fallback.headers['x-cache']]).toEqual([200, 'FALLBACK']);
+        expect(upstream.requests).toBe(2);
+        upstream.setFaults();
+        const real = await postJson(app.url, '/transform', { data: unknown });
+        expect([real.status, real.headers['x-cache'], real.text]).toEqual([200, 'MISS', fallback.text]);
+        expect(upstream.requests).toBe(3);
+      }
     } finally {
       await app.stop();
     }

@@ -45,6 +45,37 @@ describe('bundled Shoutcloud-compatible server, faults for coalescing and hedgin
   });
 });
 
+describe('bundled Shoutcloud-compatible server, faults for unusable replies', () => {
+  const post = (input: string) =>
+    fetch(`${server.url}/V1/SHOUT`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ INPUT: input }) });
+
+  it('answers a byte that is never UTF-8 at the end of OUTPUT with invalid-utf8', async () => {
+    server.setFaults({ body: 'invalid-utf8' });
+    const bytes = Buffer.from(await (await post('abc')).arrayBuffer());
+    expect(bytes).toEqual(Buffer.concat([Buffer.from('{"INPUT":"abc","OUTPUT":"ABC'), Buffer.from([0xff]), Buffer.from('"}')]));
+  });
+
+  it.each([1, 100_000])('appends %i Xs to OUTPUT with extraOutput', async (extra) => {
+    server.setFaults({ extraOutput: extra });
+    expect(await shout('ab')).toBe(`AB${'X'.repeat(extra)}`);
+  });
+
+  it.each([
+    [429, '3600'],
+    [503, 'Wed, 21 Oct 2015 07:28:00 GMT'],
+  ])('answers %i with Retry-After: %s', async (status, retryAfter) => {
+    server.setFaults({ status, retryAfter });
+    const response = await post('a');
+    expect(response.status).toBe(status);
+    expect(response.headers.get('retry-after')).toBe(retryAfter);
+  });
+
+  it('sends no Retry-After unless asked', async () => {
+    server.setFaults({ status: 429 });
+    expect((await post('a')).headers.has('retry-after')).toBe(false);
+  });
+});
+
 /** Polls a condition the server reaches after an event on another socket. */
 async function waitFor(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setImmediate(resolve));

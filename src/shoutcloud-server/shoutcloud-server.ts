@@ -18,8 +18,18 @@ export interface ShoutcloudFault {
   caseMapping?: 'full';
   /** Answer with this HTTP status and a plain-text body. */
   status?: number;
-  /** Answer 200 with an unusable body: `html` (a hosting error page), `not-json`, `no-output`. */
-  body?: 'html' | 'not-json' | 'no-output';
+  /** With `status`: a `Retry-After` header, as given (seconds or an HTTP-date). */
+  retryAfter?: string;
+  /**
+   * Answer 200 with an unusable body: `html` (a hosting error page), `not-json`, `no-output`,
+   * `invalid-utf8` (the normal reply with a byte that is never UTF-8, 0xFF, at the end of OUTPUT).
+   */
+  body?: 'html' | 'not-json' | 'no-output' | 'invalid-utf8';
+  /**
+   * Append this many `X`s to OUTPUT, so that it has more code points than INPUT: e.g. 100,000 for
+   * an answer that does not fit its question, 2,000,000 for a reply of over 2 MB.
+   */
+  extraOutput?: number;
   /** Destroy the connection without answering. */
   reset?: boolean;
   /** Never answer (until the server closes). */
@@ -97,7 +107,10 @@ export async function startShoutcloudServer(options: ShoutcloudServerOptions = {
       req.socket.destroy();
       return;
     }
-    if (fault?.status) return sendText(res, fault.status, `fault: status ${fault.status}`);
+    if (fault?.status) {
+      const headers: Record<string, string> = fault.retryAfter === undefined ? {} : { 'Retry-After': fault.retryAfter };
+      return sendText(res, fault.status, `fault: status ${fault.status}`, headers);
+    }
     if (fault?.body === 'html') return send(res, 200, 'text/html', HOSTING_ERROR_PAGE);
     if (req.headers['content-type'] !== 'application/json') return sendText(res, 400, REFERENCE_400);
     let input: unknown;
@@ -110,9 +123,15 @@ export async function startShoutcloudServer(options: ShoutcloudServerOptions = {
     if (fault?.body === 'not-json') return send(res, 200, 'APPLICATION/JSON', '{"OUTPUT": "unterminated');
     // Go's JSON decoder turns invalid UTF-16 into U+FFFD before the handler sees it.
     const wellFormed = input.toWellFormed();
-    const output = fault?.caseMapping === 'full' ? wellFormed.toUpperCase() : goToUpper(wellFormed);
+    let output = fault?.caseMapping === 'full' ? wellFormed.toUpperCase() : goToUpper(wellFormed);
+    if (fault?.extraOutput) output += 'X'.repeat(fault.extraOutput);
     const reply = fault?.body === 'no-output' ? { INPUT: wellFormed } : { INPUT: wellFormed, OUTPUT: output };
-    send(res, 200, 'APPLICATION/JSON', JSON.stringify(reply));
+    const json = JSON.stringify(reply);
+    if (fault?.body === 'invalid-utf8') {
+      // Inside OUTPUT's closing quote: the reply is JSON once decoded leniently (0xFF → U+FFFD).
+      return send(res, 200, 'APPLICATION/JSON', Buffer.concat([Buffer.from(json.slice(0, -2)), Buffer.from([0xff]), Buffer.from('"}')]));
+    }
+    send(res, 200, 'APPLICATION/JSON', json);
   };
 
   const controlPlane = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -197,11 +216,11 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function send(res: ServerResponse, status: number, contentType: string, body: string): void {
-  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+function send(res: ServerResponse, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
 
-function sendText(res: ServerResponse, status: number, text: string): void {
-  send(res, status, 'text/plain; charset=utf-8', text);
+function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  send(res, status, 'text/plain; charset=utf-8', text, headers);
 }

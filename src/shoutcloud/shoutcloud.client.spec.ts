@@ -7,7 +7,7 @@ import { ShoutcloudClient } from './shoutcloud.client.js';
 import { shoutcloudConfig } from './shoutcloud.config.js';
 import { ShoutcloudBadReplyError, ShoutcloudDeadlineError, ShoutcloudUnavailableError } from './shoutcloud.errors.js';
 
-type Reply = { status: number; data: string } | Error;
+type Reply = { status: number; data: string | Buffer; headers?: Record<string, string> } | Error;
 const ok = (output: string) => ({ status: 200, data: JSON.stringify({ INPUT: output.toLowerCase(), OUTPUT: output }) });
 
 const config: ConfigType<typeof shoutcloudConfig> = {
@@ -32,10 +32,10 @@ const config: ConfigType<typeof shoutcloudConfig> = {
 
 /** The client with a scripted HTTP layer: decisions only, no network (e2e tests cover that). */
 async function clientAnswering(replies: Reply[], overrides: Partial<typeof config> = {}) {
-  const post = jest.fn(async (): Promise<AxiosResponse<string>> => {
-    const reply = replies.shift() ?? ok('DEFAULT');
+  const post = jest.fn(async (_url: string, _body: string, _options: { maxContentLength: number }): Promise<AxiosResponse<Buffer>> => {
+    const reply: Reply = replies.shift() ?? ok('DEFAULT');
     if (reply instanceof Error) throw reply;
-    return { ...reply, headers: {}, statusText: '', config: {} as never };
+    return { status: reply.status, data: Buffer.from(reply.data), headers: reply.headers ?? {}, statusText: '', config: {} as never };
   });
   const module = await Test.createTestingModule({
     providers: [
@@ -77,6 +77,14 @@ describe('ShoutcloudClient retry decisions', () => {
     ['does not retry JSON without OUTPUT → 502', [{ status: 200, data: '{"INPUT":"x"}' }], 1, ShoutcloudBadReplyError],
     ['does not retry a non-string OUTPUT → 502', [{ status: 200, data: '{"OUTPUT":42}' }], 1, ShoutcloudBadReplyError],
     ['does not retry a redirect → 502', [{ status: 301, data: '' }], 1, ShoutcloudBadReplyError],
+    ['does not retry a body that is not UTF-8 → 502', [{ status: 200, data: Buffer.from([0x7b, 0xff, 0x7d]) }], 1, ShoutcloudBadReplyError],
+    [
+      'does not retry a reply over the size bound → 502',
+      [new AxiosError('maxContentLength size of 1048576 exceeded', AxiosError.ERR_BAD_RESPONSE)],
+      1,
+      ShoutcloudBadReplyError,
+    ],
+    ['retries a body cut short by the connection', [new AxiosError('other side closed', 'UND_ERR_SOCKET'), ok('ABC')], 2, 'ABC'],
   ])('%s', async (_name, replies, expectedTries, expected) => {
     const { client, post } = await clientAnswering(replies);
     const result = await settle(client.shout('abc', new AbortController().signal));
@@ -93,6 +101,47 @@ describe('ShoutcloudClient retry decisions', () => {
     const [url, body] = post.mock.calls[0] as unknown as [string, string];
     expect(url).toBe('http://shoutcloud.test/V1/SHOUT');
     expect(JSON.parse(body)).toEqual({ INPUT: 'x' });
+  });
+
+  it.each([
+    ['x', 1024 * 1024],
+    ['<'.repeat(100_000), 12 * Buffer.byteLength(JSON.stringify({ INPUT: '<'.repeat(100_000) }))],
+  ])('bounds the reply to a question of %#: %i bytes', async (text, limit) => {
+    const { client, post } = await clientAnswering([ok('X')]);
+    await settle(client.shout(text, new AbortController().signal));
+    expect(post.mock.calls[0][2]).toMatchObject({ maxContentLength: limit });
+  });
+
+  const busy = (status: number, retryAfter?: string): Reply => ({
+    status,
+    data: '',
+    headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter },
+  });
+
+  it.each<[string, Reply[], number]>([
+    ["a 429's Retry-After", [busy(429, '20'), busy(429, '20'), busy(429, '20')], 20],
+    ["a 503's Retry-After", [busy(503, '7'), busy(503, '7'), busy(503, '7')], 7],
+    ['at most 300 s', [busy(429, '3600'), busy(429, '3600'), busy(429, '3600')], 300],
+    ['at least 1 s', [busy(429, '0'), busy(429, '0'), busy(429, '0')], 1],
+    ["the last try's", [busy(429, '60'), busy(429, '60'), busy(503)], 1],
+    ['none from a 500', [busy(500, '60'), busy(500, '60'), busy(500, '60')], 1],
+    ['none from a connection error', [busy(429, '60'), busy(429, '60'), new AxiosError('connect ECONNREFUSED', 'ECONNREFUSED')], 1],
+  ])('passes on %s once the retries are spent', async (_name, replies, seconds) => {
+    const { client, post } = await clientAnswering(replies);
+    const error = await settle(client.shout('abc', new AbortController().signal));
+    expect(error).toBeInstanceOf(ShoutcloudUnavailableError);
+    expect((error as ShoutcloudUnavailableError).retryAfterSeconds).toBe(seconds);
+    expect((error as ShoutcloudUnavailableError).headers).toEqual({ 'retry-after': String(seconds) });
+    expect(post).toHaveBeenCalledTimes(3);
+  });
+
+  it('counts unusable replies towards the breaker', async () => {
+    const { client } = await clientAnswering(Array(5).fill({ status: 200, data: Buffer.from([0xff]) }), { retries: 0 });
+    const outcomes: string[] = [];
+    client.onTry(({ outcome }) => outcomes.push(outcome));
+    for (let i = 0; i < 5; i++) expect(await settle(client.shout(`x${i}`, new AbortController().signal))).toBeInstanceOf(ShoutcloudBadReplyError);
+    expect(outcomes).toEqual(Array(5).fill('malformed'));
+    expect(client.breakerState).toBe('open');
   });
 
   it('opens the breaker after 5 consecutive failed tries and then fails fast with Retry-After', async () => {
@@ -182,9 +231,10 @@ describe('ShoutcloudClient hedged tries', () => {
     const post = jest.fn((_url: string, body: string, options: { signal: AbortSignal }) => {
       signals.push(options.signal);
       const latency = latencyOf(signals.length);
-      return new Promise<AxiosResponse<string>>((resolve, reject) => {
+      return new Promise<AxiosResponse<Buffer>>((resolve, reject) => {
         const reply = latency === 'fail' ? { status: 503, data: '' } : ok((JSON.parse(body) as { INPUT: string }).INPUT.toUpperCase());
-        const timer = setTimeout(() => resolve({ ...reply, headers: {}, statusText: '', config: {} as never }), latency === 'fail' ? 1 : latency);
+        const answer = { status: reply.status, data: Buffer.from(reply.data), headers: {}, statusText: '', config: {} as never };
+        const timer = setTimeout(() => resolve(answer), latency === 'fail' ? 1 : latency);
         options.signal.addEventListener('abort', () => {
           clearTimeout(timer);
           reject(new AxiosError('canceled', 'ERR_CANCELED'));

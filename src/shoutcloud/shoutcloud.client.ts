@@ -28,6 +28,7 @@ import { RetryBudget } from './retry-budget.js';
 import type { ClosableAdapter } from './shoutcloud.http-adapter.js';
 import { Hedge, HedgeDelay, HedgeLostError, type HedgeEvent } from './shoutcloud.hedge.js';
 import { shoutcloudConfig } from './shoutcloud.config.js';
+import { parseReply, replyByteLimit } from './shoutcloud.reply.js';
 import {
   ShoutcloudBadReplyError,
   ShoutcloudUnavailableError,
@@ -42,6 +43,9 @@ class RetryBudgetExhaustedError extends Error {
     super('Retry budget exhausted');
   }
 }
+
+/** The longest wait a 503 passes on from Shoutcloud's `Retry-After`. */
+const MAX_RETRY_AFTER_SECONDS = 300;
 
 const isTransient = (error: unknown) =>
   error instanceof TaskCancelledError || (error instanceof UpstreamTryError && error.transient);
@@ -198,15 +202,22 @@ export class ShoutcloudClient implements OnApplicationShutdown {
     trySignal: AbortSignal,
     attemptSignal: AbortSignal,
     callerSignal: AbortSignal,
-  ): Promise<AxiosResponse<string>> {
+  ): Promise<AxiosResponse<Buffer>> {
+    const body = JSON.stringify({ INPUT: text });
+    const maxContentLength = replyByteLimit(Buffer.byteLength(body));
     try {
-      return await this.http.axiosRef.post<string>(this.endpoint, JSON.stringify({ INPUT: text }), { signal: trySignal });
+      return await this.http.axiosRef.post<Buffer>(this.endpoint, body, { signal: trySignal, maxContentLength });
     } catch (error) {
       // The caller's reason is not Shoutcloud's fault: neither the breaker nor the retry handles it.
       if (callerSignal.aborted) throw callerSignal.reason;
       // The other try of a hedged pair answered first.
       if (attemptSignal.aborted) throw attemptSignal.reason;
       if (trySignal.aborted) throw new UpstreamTryError('timeout', `Shoutcloud did not answer within ${this.config.timeoutMs} ms`);
+      // The adapter's (and axios') word for a body over maxContentLength: the reply cannot be
+      // Shoutcloud's answer to this question, and asking again would fetch the same.
+      if (error instanceof AxiosError && error.code === AxiosError.ERR_BAD_RESPONSE && !error.response) {
+        throw new UpstreamTryError('malformed', `Shoutcloud answered more than ${maxContentLength} bytes`);
+      }
       const code = error instanceof AxiosError ? (error.code ?? 'unknown') : 'unknown';
       throw new UpstreamTryError('connection', `Shoutcloud connection failed (${code})`);
     }
@@ -229,25 +240,12 @@ export class ShoutcloudClient implements OnApplicationShutdown {
       );
     }
     if (failure instanceof UpstreamTryError || failure instanceof TaskCancelledError) {
-      return new ShoutcloudUnavailableError('Shoutcloud is unreachable or failing; try again shortly.', 1);
+      const asked = failure instanceof UpstreamTryError ? (failure.retryAfterSeconds ?? 1) : 1;
+      return new ShoutcloudUnavailableError(
+        'Shoutcloud is unreachable or failing; try again shortly.',
+        Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, asked)),
+      );
     }
     return error;
   }
-}
-
-function parseReply(response: AxiosResponse<string>): string {
-  const { status } = response;
-  if (status === 429) throw new UpstreamTryError('status_429', 'Shoutcloud rate-limited the request');
-  if (status >= 500) throw new UpstreamTryError('status_5xx', `Shoutcloud answered ${status}`);
-  if (status >= 400) throw new UpstreamTryError('rejected', `Shoutcloud answered ${status}`);
-  if (status !== 200) throw new UpstreamTryError('malformed', `Shoutcloud answered ${status}`);
-  let reply: unknown;
-  try {
-    reply = JSON.parse(response.data);
-  } catch {
-    throw new UpstreamTryError('malformed', 'Shoutcloud answered a body that is not JSON');
-  }
-  const output = (reply as { OUTPUT?: unknown } | null)?.OUTPUT;
-  if (typeof output !== 'string') throw new UpstreamTryError('malformed', 'Shoutcloud answered without a string OUTPUT');
-  return output;
 }

@@ -2,8 +2,8 @@ import { ApiError } from '../errors/api-error.js';
 
 /**
  * Why one upstream try failed. `transient` kinds are retried and count towards the breaker;
- * `malformed` counts towards the breaker but is not retried (the same input would get the same
- * reply); `rejected` (a 4xx other than 429) is neither.
+ * `malformed` (a reply that is not usable: see `parseReply`) counts towards the breaker but is
+ * not retried (the same input would get the same reply); `rejected` (a 4xx other than 429) is neither.
  */
 export type UpstreamFailureKind = 'timeout' | 'connection' | 'status_5xx' | 'status_429' | 'rejected' | 'malformed';
 
@@ -14,6 +14,8 @@ export class UpstreamTryError extends Error {
   constructor(
     readonly kind: UpstreamFailureKind,
     message: string,
+    /** Seconds Shoutcloud asked to wait (the `Retry-After` of its 429 or 503), as it said them. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'UpstreamTryError';

@@ -11,7 +11,14 @@ async function echoServer(): Promise<{ server: Server; url: string }> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const url = new URL(req.url!, 'http://x');
-      if (url.pathname === '/big') return res.end('x'.repeat(Number(url.searchParams.get('size'))));
+      if (url.pathname === '/big') {
+        const body = 'x'.repeat(Number(url.searchParams.get('size')));
+        if (url.searchParams.get('framing') === 'length') return res.end(body);
+        // Chunked: the length is known only once the body has been read.
+        res.write(body.slice(0, 1));
+        return res.end(body.slice(1));
+      }
+      if (url.pathname === '/bytes') return res.end(Buffer.from([0x41, 0xff, 0x42]));
       if (url.pathname === '/hang') return;
       res.writeHead(Number(url.searchParams.get('status') ?? 200), { 'Content-Type': 'APPLICATION/JSON', 'X-Seen': 'yes' });
       res.end(JSON.stringify({ method: req.method, path: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') }));
@@ -55,9 +62,25 @@ describe('undiciAdapter', () => {
     await expect(strict.get(`${url}/?status=503`)).rejects.toMatchObject({ code: AxiosError.ERR_BAD_RESPONSE, response: { status: 503 } });
   });
 
-  it('refuses a body over maxContentLength', async () => {
-    expect((await client().get<string>(`${url}/big?size=1024`)).data).toHaveLength(1024);
-    await expect(client().get(`${url}/big?size=1025`)).rejects.toMatchObject({ message: 'maxContentLength size of 1024 exceeded' });
+  it.each([
+    ['announced by Content-Length', 'length'],
+    ['sent in chunks', 'chunked'],
+  ])('refuses a body over maxContentLength, %s, with ERR_BAD_RESPONSE and no response', async (_name, framing) => {
+    expect((await client().get<string>(`${url}/big?size=1024&framing=${framing}`)).data).toHaveLength(1024);
+    const refusal = await client()
+      .get(`${url}/big?size=1025&framing=${framing}`)
+      .catch((error: unknown) => error);
+    expect(refusal).toMatchObject({ message: 'maxContentLength size of 1024 exceeded', code: AxiosError.ERR_BAD_RESPONSE });
+    expect((refusal as AxiosError).response).toBeUndefined();
+    // The refused connection is not reused for the next request.
+    expect((await client().get<string>(`${url}/big?size=10&framing=${framing}`)).data).toBe('x'.repeat(10));
+  });
+
+  it("answers the body's bytes for responseType arraybuffer, strict or not, and text otherwise", async () => {
+    const bytes = await client().get<Buffer>(`${url}/bytes`, { responseType: 'arraybuffer' });
+    expect(Buffer.isBuffer(bytes.data)).toBe(true);
+    expect(bytes.data).toEqual(Buffer.from([0x41, 0xff, 0x42]));
+    expect((await client().get<string>(`${url}/bytes`)).data).toBe('A\uFFFDB');
   });
 
   it('rejects with an AxiosError carrying the connection error code', async () => {

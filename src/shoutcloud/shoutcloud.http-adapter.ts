@@ -16,12 +16,14 @@ export type ClosableAdapter = AxiosAdapter & { close(): Promise<void> };
  * `HttpService` stays the upstream interface (interceptors, trace propagation, config) while a
  * miss costs far less CPU: axios' `http` adapter and `ClientRequest` were a third of a miss's
  * profile. It honours what this service sets (`signal`, `validateStatus`, `maxContentLength`,
- * text bodies) and nothing axios-specific beyond that (no redirects, proxies or decompression).
- * Connection failures reject with an `AxiosError` carrying undici's error code. `close()` closes
- * the pool once the server has drained.
+ * text request bodies, `responseType` `arraybuffer` for a `Buffer`, else UTF-8 text) and nothing
+ * axios-specific beyond that (no redirects, proxies or decompression). Connection failures reject
+ * with an `AxiosError` carrying undici's error code; a body over `maxContentLength`, as axios'
+ * own adapter does, with `ERR_BAD_RESPONSE` and no response. `close()` closes the pool once the
+ * server has drained.
  */
 export function undiciAdapter(agent: Dispatcher = new Agent(POOL_OPTIONS)): ClosableAdapter {
-  const adapter = async (config: InternalAxiosRequestConfig): Promise<AxiosResponse<string>> => {
+  const adapter = async (config: InternalAxiosRequestConfig): Promise<AxiosResponse<string | Buffer>> => {
     const url = new URL(config.url ?? '', config.baseURL);
     let response: Dispatcher.ResponseData;
     try {
@@ -36,9 +38,9 @@ export function undiciAdapter(agent: Dispatcher = new Agent(POOL_OPTIONS)): Clos
     } catch (error) {
       throw new AxiosError((error as Error).message, (error as { code?: string }).code, config);
     }
-    const data = await readText(response.body, config);
-    const axiosResponse: AxiosResponse<string> = {
-      data,
+    const bytes = await readBody(response, config);
+    const axiosResponse: AxiosResponse<string | Buffer> = {
+      data: config.responseType === 'arraybuffer' ? bytes : bytes.toString('utf8'),
       status: response.statusCode,
       statusText: '',
       headers: new AxiosHeaders(response.headers as Record<string, string>),
@@ -61,23 +63,28 @@ function headersOf(config: InternalAxiosRequestConfig): Record<string, string> {
   return headers;
 }
 
-/** The body as UTF-8 text, refused once longer than `maxContentLength` (1 MiB here). */
-async function readText(body: Dispatcher.ResponseData['body'], config: InternalAxiosRequestConfig): Promise<string> {
+/** The body, refused once longer than `maxContentLength`: at once when its length says so. */
+async function readBody(response: Dispatcher.ResponseData, config: InternalAxiosRequestConfig): Promise<Buffer> {
+  const { body } = response;
   const limit = config.maxContentLength !== undefined && config.maxContentLength > -1 ? config.maxContentLength : Infinity;
+  const tooLong = () => {
+    // Destroying an unread body emits an abort error; the refusal thrown here already says why.
+    body.on('error', () => undefined);
+    body.destroy();
+    return new AxiosError(`maxContentLength size of ${limit} exceeded`, AxiosError.ERR_BAD_RESPONSE, config);
+  };
+  if (Number(response.headers['content-length']) > limit) throw tooLong();
   const chunks: Buffer[] = [];
   let length = 0;
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
       length += chunk.length;
-      if (length > limit) {
-        body.destroy();
-        throw new AxiosError(`maxContentLength size of ${limit} exceeded`, AxiosError.ERR_BAD_RESPONSE, config);
-      }
+      if (length > limit) throw tooLong();
       chunks.push(chunk);
     }
   } catch (error) {
     if (error instanceof AxiosError) throw error;
     throw new AxiosError((error as Error).message, (error as { code?: string }).code, config);
   }
-  return chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
 }

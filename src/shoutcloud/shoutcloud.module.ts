@@ -22,12 +22,14 @@ import { ShoutcloudService } from './shoutcloud.service.js';
       // The reference server answers 400 to anything but this exact header value.
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
       // We classify statuses and parse bodies ourselves: the live service has answered
-      // `Content-Type: APPLICATION/JSON`, and its host answers HTML error pages.
-      responseType: 'text',
+      // `Content-Type: APPLICATION/JSON`, and its host answers HTML error pages. Bytes, so that
+      // the reply is decoded strictly.
+      responseType: 'arraybuffer',
       transformRequest: [(data: string) => data],
-      transformResponse: [(data: string) => data],
+      transformResponse: [(data: Buffer) => data],
       validateStatus: () => true,
       maxRedirects: 0,
+      // The client sets a bound for each request from its size (replyByteLimit).
       maxContentLength: 1024 * 1024,
       // Shoutcloud is reached directly; reading *_PROXY from the environment on every call cost
       // ~1% of a miss.
