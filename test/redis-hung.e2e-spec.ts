@@ -13,7 +13,7 @@ const describeWithRedis = process.env.REDIS_URL ? describe : describe.skip;
 
 const CLIENTS = 8;
 const WINDOW_MS = 3000;
-const SHOUT_KEYS = 'transform-api:shout:v3:*';
+const SHOUT_KEYS = 'transform-api:shout:v4:*';
 
 /** A `redis-server` of this test's own on a free loopback port, which it can pause (SIGSTOP). */
 interface OwnRedis {

@@ -3,7 +3,9 @@ import type { ConfigType } from '@nestjs/config';
 import { createCache } from 'cache-manager';
 import type { RedisConnection } from '../redis/redis.connection.js';
 import { createHash } from 'node:crypto';
-import { createMemoryTier, isFresh, memoryKey, ShoutcloudCache, type CachedShout } from './shoutcloud.cache.js';
+import { Keyv } from 'keyv';
+import { RedisKeyvStore } from '../redis/redis.keyv-store.js';
+import { isFresh, memoryKey, SHARED_NAMESPACE, ShoutcloudCache, type CachedShout } from './shoutcloud.cache.js';
 import type { shoutcloudConfig } from './shoutcloud.config.js';
 
 const config = {
@@ -23,15 +25,16 @@ function fakeRedis() {
       return 'OK';
     },
   };
-  const redis = { down: false, run: jest.fn(async (command: (c: typeof client) => Promise<unknown>) => (redis.down ? undefined : command(client))) };
+  const redis = { enabled: true, down: false, run: jest.fn(async (command: (c: typeof client) => Promise<unknown>) => (redis.down ? undefined : command(client))) };
   return { store, redis };
 }
 
 function cacheWith(overrides: Partial<typeof config> = {}) {
   const { store, redis } = fakeRedis();
-  const memory = createCache({ stores: [createMemoryTier({ ...config, ...overrides })] });
-  const cache = new ShoutcloudCache(memory, { ...config, ...overrides }, redis as unknown as RedisConnection);
-  return { cache, memory, store, redis };
+  const connection = redis as unknown as RedisConnection;
+  const shared = createCache({ stores: [new Keyv({ store: new RedisKeyvStore(connection), namespace: SHARED_NAMESPACE })] });
+  const cache = new ShoutcloudCache(shared, { ...config, ...overrides }, connection);
+  return { cache, store, redis };
 }
 
 describe('ShoutcloudCache', () => {
@@ -42,9 +45,9 @@ describe('ShoutcloudCache', () => {
     expect(inMemory?.output).toBe('HELLO');
     expect(isFresh(inMemory!)).toBe(true);
     const [[key, { value, px }]] = [...store];
-    expect(key).toMatch(/^transform-api:shout:v3:[A-Za-z0-9_-]{43}$/);
+    expect(key).toMatch(/^transform-api:shout:v4:[A-Za-z0-9_-]{43}$/);
     expect(value).not.toContain('OLLEH');
-    expect(JSON.parse(value)).toEqual(inMemory);
+    expect(JSON.parse(value).value).toEqual(inMemory);
     expect(px).toBe(config.cacheTtlMs + config.cacheStaleMs);
   });
 
@@ -66,7 +69,7 @@ describe('ShoutcloudCache', () => {
     for (const text of texts) expect(cache.fromMemory(text)?.output).toBe(text.toUpperCase());
     const digest = createHash('sha256').update(texts[0]).digest('base64url');
     expect(memoryKey(texts[0])).toBe(`\ud800${digest}`);
-    expect(store.has(`transform-api:shout:v3:${digest}`)).toBe(true);
+    expect(store.has(`transform-api:shout:v4:${digest}`)).toBe(true);
     expect(memoryKey('😀'.repeat(8_191) + 'x')).toBe('😀'.repeat(8_191) + 'x');
     const replica = cacheWith();
     for (const [key, entry] of store) replica.store.set(key, entry);
@@ -80,7 +83,8 @@ describe('ShoutcloudCache', () => {
     const [key] = writer.store.keys();
     const reader = cacheWith();
     const ancient: CachedShout = { output: 'GONE', freshUntil: Date.now() - config.cacheStaleMs - 1 };
-    reader.store.set(key, { value: JSON.stringify(ancient) });
+    // Redis still holds it (another replica's clock, say), but by its own freshness it is past keeping.
+    reader.store.set(key, { value: JSON.stringify({ value: ancient, expires: Date.now() + 60_000 }) });
     expect(await reader.cache.fromRedis('gone')).toEqual(ancient);
     expect(await reader.cache.fromMemory('gone')).toBeUndefined();
   });

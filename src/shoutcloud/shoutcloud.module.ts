@@ -1,10 +1,13 @@
 import { HttpModule } from '@nestjs/axios';
 import { CacheModule } from '@nestjs/cache-manager';
 import { Module } from '@nestjs/common';
-import { ConfigModule, type ConfigType } from '@nestjs/config';
+import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
+import { Keyv } from 'keyv';
+import { RedisConnection } from '../redis/redis.connection.js';
+import { RedisKeyvStore } from '../redis/redis.keyv-store.js';
 import { RedisModule } from '../redis/redis.module.js';
-import { createMemoryTier, ShoutcloudCache } from './shoutcloud.cache.js';
+import { SHARED_NAMESPACE, ShoutcloudCache } from './shoutcloud.cache.js';
 import { ShoutcloudClient } from './shoutcloud.client.js';
 import { shoutcloudConfig } from './shoutcloud.config.js';
 import { ShoutcloudHealthIndicator } from './shoutcloud.health.js';
@@ -35,10 +38,11 @@ import { ShoutcloudService } from './shoutcloud.service.js';
       // ~1% of a miss.
       proxy: false,
     }),
+    // The shared tier; ShoutcloudCache holds the in-process one itself (read synchronously).
     CacheModule.registerAsync({
-      imports: [ConfigModule.forFeature(shoutcloudConfig)],
-      inject: [shoutcloudConfig.KEY],
-      useFactory: (config: ConfigType<typeof shoutcloudConfig>) => ({ stores: [createMemoryTier(config)] }),
+      imports: [RedisModule],
+      inject: [RedisConnection],
+      useFactory: (redis: RedisConnection) => ({ stores: [new Keyv({ store: new RedisKeyvStore(redis), namespace: SHARED_NAMESPACE })] }),
     }),
   ],
   providers: [ShoutcloudClient, ShoutcloudCache, ShoutcloudService, ShoutcloudHealthIndicator],
