@@ -14,11 +14,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * The old service's routes (deprecated)
-         *
-         *     Same behaviour as `POST /transform`, for clients of the old service; any problem with the
-         *     body answers 400 with its exact text: "Data was not able to be parsed from request. Please try again."
+         * The old service's routes
          * @deprecated
+         * @description Same behaviour as `POST /transform`, for clients of the old service; any problem
+         *     with the body answers 400 with its exact text: "Data was not able to be parsed from request.
+         *     Please try again."
          */
         post: operations["transformLegacy"];
         delete?: never;
@@ -36,8 +36,7 @@ export interface paths {
         };
         /**
          * Readiness
-         *
-         *     200 while this process can serve; 503 from the moment it starts shutting down. Shoutcloud and
+         * @description 200 while this process can serve; 503 from the moment it starts shutting down. Shoutcloud and
          *     Redis are shown for information and never make it fail: every replica shares them.
          */
         get: operations["readiness"];
@@ -58,8 +57,7 @@ export interface paths {
         };
         /**
          * Liveness
-         *
-         *     200 whenever the process and its event loop answer at all; never depends on Shoutcloud or Redis.
+         * @description 200 whenever the process and its event loop answer at all; never depends on Shoutcloud or Redis.
          */
         get: operations["liveness"];
         put?: never;
@@ -80,10 +78,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Reverse text and return it in capitals
-         *
-         *     Reverses `data` by user-perceived characters (accents stay on their letters, emoji and flags
-         *     stay whole), then upper-cases it with Shoutcloud. `""` returns `""` without calling Shoutcloud.
+         * Reverse a text and return it in capitals
+         * @description Reverses `data` by user-perceived characters (accents stay on their letters, emoji
+         *     and flags stay whole), then upper-cases it with Shoutcloud. `""` returns `""` without calling
+         *     Shoutcloud.
          */
         post: operations["transform"];
         delete?: never;
@@ -103,13 +101,12 @@ export interface paths {
         put?: never;
         /**
          * Transform many texts at once
-         *
-         *     Each item of `data` answered as `POST /transform` would answer it, in the same order; at most
-         *     `BATCH_MAX_ITEMS` (default 100) items, and the body within `MAX_BODY_BYTES`. Texts not in the
-         *     cache go to Shoutcloud together. An item Shoutcloud cannot answer gets its stale answer, or the
-         *     local upper-casing where that is enabled, like `POST /transform`; if an item still has no
+         * @description Each item of `data` answered as `POST /transform` would answer it, in the same order;
+         *     at most `BATCH_MAX_ITEMS` (default 100) items, the body within `MAX_BODY_BYTES`, as JSON only.
+         *     Texts not in the cache go to Shoutcloud together. An item Shoutcloud cannot answer gets its
+         *     stale answer, or the local upper-casing where that is enabled; if an item still has no
          *     answer, the whole request fails with that item's 502, 503 or 504 (its other items are cached
-         *     for a retry). `X-Cache` is the worst of the items' provenances.
+         *     for a retry). `X-Cache` is the worst of the items' answers.
          */
         post: operations["transformBatch"];
         delete?: never;
@@ -128,11 +125,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * The old service's routes (deprecated)
-         *
-         *     Same behaviour as `POST /transform`, for clients of the old service; any problem with the
-         *     body answers 400 with its exact text: "Data was not able to be parsed from request. Please try again."
+         * The old service's routes
          * @deprecated
+         * @description Same behaviour as `POST /transform`, for clients of the old service; any problem
+         *     with the body answers 400 with its exact text: "Data was not able to be parsed from request.
+         *     Please try again."
          */
         post: operations["transformLegacy"];
         delete?: never;
@@ -151,11 +148,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * The old service's routes (deprecated)
-         *
-         *     Same behaviour as `POST /transform`, for clients of the old service; any problem with the
-         *     body answers 400 with its exact text: "Data was not able to be parsed from request. Please try again."
+         * The old service's routes
          * @deprecated
+         * @description Same behaviour as `POST /transform`, for clients of the old service; any problem
+         *     with the body answers 400 with its exact text: "Data was not able to be parsed from request.
+         *     Please try again."
          */
         post: operations["transformLegacy"];
         delete?: never;
@@ -285,7 +282,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "The request body is larger than this API accepts.",
+                     *       "error": "The request body is larger than 131072 bytes, the most this API accepts.",
                      *       "statusCode": 413
                      *     }
                      */
@@ -337,7 +334,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Shoutcloud did not answer within the request deadline. */
+            /** @description Shoutcloud did not answer within the request deadline (REQUEST_DEADLINE_MS). */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -571,7 +568,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "The request body is larger than this API accepts.",
+                     *       "error": "The request body is larger than 131072 bytes, the most this API accepts.",
                      *       "statusCode": 413
                      *     }
                      */
@@ -638,7 +635,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Shoutcloud did not answer within the request deadline. */
+            /** @description Shoutcloud did not answer within the request deadline (REQUEST_DEADLINE_MS). */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -670,7 +667,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description The worst of the items' provenances (see POST /transform): FALLBACK if any item was upper-cased locally, else STALE if any was stale, else MISS if any came from Shoutcloud just now, else HIT, else BYPASS. */
+                    /** @description The worst of the items' answers, in this order: FALLBACK, STALE, MISS, HIT, BYPASS. Words: HIT (a cache), MISS (Shoutcloud just now), STALE (an expired answer, served because Shoutcloud gave none), FALLBACK (local upper-casing, when enabled) or BYPASS ("" needs none). */
                     "X-Cache"?: "HIT" | "MISS" | "STALE" | "FALLBACK" | "BYPASS";
                     /** @description Your X-Request-Id if short and safe, or a new one. */
                     "X-Request-Id"?: string;
@@ -707,14 +704,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "The request body is larger than this API accepts.",
+                     *       "error": "The request body is larger than 131072 bytes, the most this API accepts.",
                      *       "statusCode": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The body is neither JSON nor a form (a batch is sent as JSON). */
+            /** @description The body is not JSON (a form included). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -722,7 +719,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "Send the body as application/json or application/x-www-form-urlencoded.",
+                     *       "error": "Send the body as application/json: this route takes JSON only.",
                      *       "statusCode": 415
                      *     }
                      */
@@ -774,7 +771,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Shoutcloud did not answer within the request deadline. */
+            /** @description Shoutcloud did not answer within the request deadline (REQUEST_DEADLINE_MS). */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -840,7 +837,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "The request body is larger than this API accepts.",
+                     *       "error": "The request body is larger than 131072 bytes, the most this API accepts.",
                      *       "statusCode": 413
                      *     }
                      */
@@ -892,7 +889,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Shoutcloud did not answer within the request deadline. */
+            /** @description Shoutcloud did not answer within the request deadline (REQUEST_DEADLINE_MS). */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -958,7 +955,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": "The request body is larger than this API accepts.",
+                     *       "error": "The request body is larger than 131072 bytes, the most this API accepts.",
                      *       "statusCode": 413
                      *     }
                      */
@@ -1010,7 +1007,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Shoutcloud did not answer within the request deadline. */
+            /** @description Shoutcloud did not answer within the request deadline (REQUEST_DEADLINE_MS). */
             504: {
                 headers: {
                     [name: string]: unknown;

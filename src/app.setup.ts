@@ -8,7 +8,10 @@ import { AppModule } from './app.module.js';
 import { appConfig } from './config/app.config.js';
 import { environment } from './config/environment.js';
 import { setupSwagger } from './docs/swagger.setup.js';
+import { ApiError } from './errors/api-error.js';
+import { ERROR_SENTENCES } from './errors/error-sentences.js';
 import { parseFormBody, parseJsonBody } from './http/body-parsers.js';
+import type { BodyRouteConfig } from './http/body-route-config.js';
 import { ServerErrorAnswers } from './http/server-errors.js';
 import { securityHeadersFor } from './http/security-headers.js';
 import { ApiExceptionFilter } from './errors/api-exception.filter.js';
@@ -75,7 +78,10 @@ export async function createApp(): Promise<NestFastifyApplication> {
   fastify.removeContentTypeParser('text/plain');
   // Both parsers take the adapter's bodyLimit (MAX_BODY_BYTES).
   app.useBodyParser('application/json', {}, (request, body, done) => done(null, parseJsonBody(body, request.headers)));
-  app.useBodyParser('application/x-www-form-urlencoded', {}, (request, body, done) => done(null, parseFormBody(body, request.headers)));
+  app.useBodyParser('application/x-www-form-urlencoded', {}, (request, body, done) => {
+    if ((request.routeOptions.config as BodyRouteConfig).jsonOnly) return done(new ApiError(415, ERROR_SENTENCES.jsonOnly), undefined);
+    done(null, parseFormBody(body, request.headers));
+  });
 
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.headers(securityHeadersFor(request.url));

@@ -76,6 +76,18 @@ describe('POST /transform/batch', () => {
     expect(response.json()).toMatchObject({ statusCode: 400, details });
   });
 
+  it.each([
+    ['a form', 'application/x-www-form-urlencoded', 'data=a&data=b'],
+    ['a form with one field', 'application/x-www-form-urlencoded', 'data=a'],
+    ['plain text', 'text/plain', '["a"]'],
+  ])('refuses %s with a 415 that names JSON, without calling Shoutcloud', async (_name, contentType, body) => {
+    const response = await send(app.url, 'POST', '/transform/batch', { headers: { 'content-type': contentType }, body });
+    expect(response.status).toBe(415);
+    expect(response.headers['content-type']).toBe('application/json');
+    expect(response.json()).toEqual({ statusCode: 415, error: 'Send the body as application/json: this route takes JSON only.' });
+    expect(upstream.requests).toBe(0);
+  });
+
   it('keeps the body cap: 413 past MAX_BODY_BYTES', async () => {
     const response = await postJson(app.url, '/transform/batch', { data: ['x'.repeat(1500), 'y'.repeat(1500)] });
     expect(response.status).toBe(413);

@@ -32,6 +32,18 @@ describe('openapi.json', () => {
   });
 });
 
+describe('/docs', () => {
+  it('shows every operation with a one-line summary and the rest as its description', async () => {
+    const document = (await (await fetch(`${running.app.url}/docs-json`)).json()) as { paths: Record<string, Record<string, { summary?: string; description?: string }>> };
+    const operations = Object.entries(document.paths).flatMap(([path, item]) => Object.entries(item).map(([method, operation]) => ({ at: `${method} ${path}`, ...operation })));
+    expect(operations.length).toBeGreaterThanOrEqual(7);
+    for (const { at, summary, description } of operations) {
+      expect({ at, summary }).toEqual({ at, summary: expect.stringMatching(/^[^\n`]{5,80}$/) });
+      expect({ at, description }).toEqual({ at, description: expect.stringMatching(/\S.{20,}/s) });
+    }
+  });
+});
+
 describe('client/', () => {
   it('has schema.d.ts as openapi-typescript generates it from openapi.json now', () => {
     const dir = mkdtempSync(join(tmpdir(), 'transform-api-client-'));

@@ -10,7 +10,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from './api-error.js';
 import { ERROR_SENTENCES } from './error-sentences.js';
-import type { ErrorRouteConfig } from './error-route-config.js';
+import type { BodyRouteConfig } from '../http/body-route-config.js';
 
 interface ErrorAnswer {
   status: number;
@@ -30,7 +30,7 @@ interface FastifyError extends Error {
 /**
  * The one boundary where errors become answers: JSON `{statusCode, error, details?}` with
  * `Content-Type: application/json`, never HTML or a stack trace. {@link ApiError}s answer what
- * they carry; a route's {@link ErrorRouteConfig} may replace the sentence for body problems.
+ * they carry; a route's {@link BodyRouteConfig} may replace the sentence for body problems.
  * Unknown errors are logged and answered 500.
  */
 @Catch()
@@ -50,10 +50,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return;
     }
     const answer = this.toAnswer(exception, request);
-    const { bodyErrorSentence } = (request.routeOptions?.config ?? {}) as ErrorRouteConfig;
+    const { bodyErrorSentence, jsonOnly } = (request.routeOptions?.config ?? {}) as BodyRouteConfig;
     if (bodyErrorSentence && (answer.status === 400 || answer.status === 415)) {
       Object.assign(answer, { status: 400, sentence: bodyErrorSentence, details: undefined });
     }
+    if (jsonOnly && answer.status === 415) answer.sentence = ERROR_SENTENCES.jsonOnly;
     const body: Record<string, unknown> = { statusCode: answer.status, error: answer.sentence };
     if (answer.details?.length) body.details = answer.details;
     reply.code(answer.status).headers(answer.headers ?? {}).header('content-type', 'application/json').send(JSON.stringify(body));

@@ -19,7 +19,7 @@ export class HealthController {
   /**
    * Readiness
    *
-   * 200 while this process can serve; 503 from the moment it starts shutting down. Shoutcloud and
+   * @remarks 200 while this process can serve; 503 from the moment it starts shutting down. Shoutcloud and
    * Redis are shown for information and never make it fail: every replica shares them.
    */
   @Get()
@@ -32,7 +32,7 @@ export class HealthController {
   /**
    * Liveness
    *
-   * 200 whenever the process and its event loop answer at all; never depends on Shoutcloud or Redis.
+   * @remarks 200 whenever the process and its event loop answer at all; never depends on Shoutcloud or Redis.
    */
   @Get('live')
   @ApiOperation({ operationId: 'liveness' })

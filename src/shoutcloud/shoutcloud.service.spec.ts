@@ -56,7 +56,7 @@ const down = () => Promise.reject(new ShoutcloudUnavailableError('down', 1));
 describe('ShoutcloudService', () => {
   it('answers each text in order, from wherever it is', async () => {
     const { service, shout } = await serviceWith({ memory: { a: fresh('A') }, redis: { b: fresh('B') } });
-    expect(await service.shout(['a', 'b', 'c'], () => never)).toEqual([
+    expect(await service.shout(['a', 'b', 'c'], never)).toEqual([
       { output: 'A', provenance: 'memory' },
       { output: 'B', provenance: 'redis' },
       { output: 'C', provenance: 'upstream' },
@@ -64,24 +64,24 @@ describe('ShoutcloudService', () => {
     expect(shout.mock.calls.map(([text]) => text)).toEqual(['c']);
   });
 
-  it('answers synchronously, without making a signal, only when every text is fresh in memory', async () => {
+  it('answers from memory synchronously only when every text is fresh there, and says so', async () => {
     const { service, cache } = await serviceWith({ memory: { a: fresh('A'), b: fresh('B'), old: expired('OLD') } });
-    const signal = jest.fn(() => never);
-    expect(service.shout(['a', 'b'], signal)).toEqual([
+    const seen: string[] = [];
+    service.onAnswer((answer) => seen.push(answer.provenance));
+    expect(service.fromMemory(['a', 'b'])).toEqual([
       { output: 'A', provenance: 'memory' },
       { output: 'B', provenance: 'memory' },
     ]);
-    expect(signal).not.toHaveBeenCalled();
+    expect(service.fromMemory(['a', 'old'])).toBeUndefined();
+    expect(service.fromMemory(['a', 'unknown'])).toBeUndefined();
+    expect(service.fromMemory([])).toEqual([]);
     expect(cache.fromRedis).not.toHaveBeenCalled();
-    const later = service.shout(['a', 'old'], signal);
-    expect(later).toBeInstanceOf(Promise);
-    expect(signal).toHaveBeenCalledTimes(1);
-    await later;
+    expect(seen).toEqual(['memory', 'memory']);
   });
 
   it('reads the in-process tier once per text, and keeps its stale entry to serve when Shoutcloud gives no answer', async () => {
     const { service, cache } = await serviceWith({ shout: down, memory: { old: expired('OLD') } });
-    expect(await service.shout(['old'], () => never)).toEqual([{ output: 'OLD', provenance: 'stale' }]);
+    expect(await service.shout(['old'], never)).toEqual([{ output: 'OLD', provenance: 'stale' }]);
     expect(cache.fromMemory).toHaveBeenCalledTimes(1);
     expect(cache.fromRedis).toHaveBeenCalledTimes(1);
   });
@@ -90,8 +90,8 @@ describe('ShoutcloudService', () => {
     const upstream = deferred<string>();
     const long = '😀'.repeat(8_192);
     const { service, shout, cache } = await serviceWith({ shout: () => upstream.promise });
-    const first = service.shout([long], () => never);
-    const second = service.shout([long], () => never);
+    const first = service.shout([long], never);
+    const second = service.shout([long], never);
     upstream.resolve(long);
     expect(await Promise.all([first, second])).toEqual([
       [{ output: long, provenance: 'upstream' }],
@@ -106,16 +106,16 @@ describe('ShoutcloudService', () => {
 
   it('keeps what Shoutcloud answered and serves it from memory next time', async () => {
     const { service, shout, cache } = await serviceWith({});
-    await service.shout(['x'], () => never);
+    await service.shout(['x'], never);
     expect(cache.remember).toHaveBeenCalledWith('x', 'X', 'x');
-    expect(await service.shout(['x'], () => never)).toEqual([{ output: 'X', provenance: 'memory' }]);
+    expect(await service.shout(['x'], never)).toEqual([{ output: 'X', provenance: 'memory' }]);
     expect(shout).toHaveBeenCalledTimes(1);
   });
 
   it('makes one Redis lookup and one upstream call for concurrent callers of one text', async () => {
     const upstream = deferred<string>();
     const { service, shout, cache } = await serviceWith({ shout: () => upstream.promise });
-    const answers = Promise.all(Array.from({ length: 40 }, () => service.shout(['herd'], () => new AbortController().signal)));
+    const answers = Promise.all(Array.from({ length: 40 }, () => service.shout(['herd'], new AbortController().signal)));
     upstream.resolve('HERD');
     expect((await answers).flat()).toEqual(Array(40).fill({ output: 'HERD', provenance: 'upstream' }));
     expect(shout).toHaveBeenCalledTimes(1);
@@ -124,7 +124,7 @@ describe('ShoutcloudService', () => {
 
   it('serves a stale entry when Shoutcloud gives no answer, before any fallback', async () => {
     const { service } = await serviceWith({ shout: down, memory: { m: expired('M') }, redis: { r: expired('R') }, fallback: 'local' });
-    expect(await service.shout(['m', 'r'], () => never)).toEqual([
+    expect(await service.shout(['m', 'r'], never)).toEqual([
       { output: 'M', provenance: 'stale' },
       { output: 'R', provenance: 'stale' },
     ]);
@@ -132,20 +132,20 @@ describe('ShoutcloudService', () => {
 
   it('asks Shoutcloud, not the stale entry, while Shoutcloud answers', async () => {
     const { service } = await serviceWith({ memory: { m: expired('OLD') } });
-    expect(await service.shout(['m'], () => never)).toEqual([{ output: 'M', provenance: 'upstream' }]);
+    expect(await service.shout(['m'], never)).toEqual([{ output: 'M', provenance: 'upstream' }]);
   });
 
   it('falls back to local upper-casing only when asked to, and does not keep it', async () => {
     const off = await serviceWith({ shout: down });
-    await expect(off.service.shout(['straße'], () => never)).rejects.toBeInstanceOf(ShoutcloudUnavailableError);
+    await expect(off.service.shout(['straße'], never)).rejects.toBeInstanceOf(ShoutcloudUnavailableError);
     const local = await serviceWith({ shout: down, fallback: 'local' });
-    expect(await local.service.shout(['straße'], () => never)).toEqual([{ output: 'STRAßE', provenance: 'fallback' }]);
+    expect(await local.service.shout(['straße'], never)).toEqual([{ output: 'STRAßE', provenance: 'fallback' }]);
     expect(local.cache.remember).not.toHaveBeenCalled();
   });
 
   it('rethrows errors that are not Shoutcloud failures', async () => {
     const { service } = await serviceWith({ shout: () => Promise.reject(new TypeError('bug')), fallback: 'local' });
-    await expect(service.shout(['x'], () => never)).rejects.toBeInstanceOf(TypeError);
+    await expect(service.shout(['x'], never)).rejects.toBeInstanceOf(TypeError);
   });
 
   it('rejects each caller with its own reason; the upstream call is cancelled once the last one has gone', async () => {
@@ -157,8 +157,8 @@ describe('ShoutcloudService', () => {
       },
     });
     const [a, b] = [new AbortController(), new AbortController()];
-    const first = service.shout(['x'], () => a.signal);
-    const second = service.shout(['x'], () => b.signal);
+    const first = service.shout(['x'], a.signal);
+    const second = service.shout(['x'], b.signal);
     const upstreamSignal = await called.promise;
     const gone = new Error('client gone');
     a.abort(gone);
@@ -173,10 +173,10 @@ describe('ShoutcloudService', () => {
   it('a caller arriving after every other one left starts a flight of its own', async () => {
     const { service, shout } = await serviceWith({ shout: async (text, signal) => (signal.aborted ? Promise.reject(signal.reason) : text.toUpperCase()) });
     const leaving = new AbortController();
-    const first = service.shout(['x'], () => leaving.signal);
+    const first = service.shout(['x'], leaving.signal);
     leaving.abort(new Error('gone'));
     await expect(first).rejects.toThrow('gone');
-    expect(await service.shout(['x'], () => never)).toEqual([{ output: 'X', provenance: 'upstream' }]);
+    expect(await service.shout(['x'], never)).toEqual([{ output: 'X', provenance: 'upstream' }]);
     const [abandoned, second] = shout.mock.calls.map(([, signal]) => signal.aborted);
     expect([abandoned, second]).toEqual([true, false]);
   });
@@ -188,7 +188,7 @@ describe('ShoutcloudService', () => {
   ])('a deadline that runs out mid-call gets %s', async (_name, setup, expected) => {
     const { service } = await serviceWith({ ...setup, shout: (_text, signal) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject(signal.reason))) });
     const deadline = new AbortController();
-    const answer = service.shout(['x'], () => deadline.signal);
+    const answer = service.shout(['x'], deadline.signal);
     deadline.abort(new ShoutcloudDeadlineError(100));
     if (typeof expected === 'function') await expect(answer).rejects.toBeInstanceOf(expected);
     else expect(await answer).toEqual([expected]);
@@ -198,8 +198,8 @@ describe('ShoutcloudService', () => {
     const { service } = await serviceWith({});
     const seen: string[] = [];
     service.onAnswer((answer) => seen.push(answer.provenance));
-    await service.shout(['a'], () => never);
-    await service.shout(['a', 'b'], () => never);
+    await service.shout(['a'], never);
+    await service.shout(['a', 'b'], never);
     expect(seen.sort()).toEqual(['memory', 'upstream', 'upstream']);
   });
 });
@@ -209,7 +209,7 @@ describe('ShoutcloudService with coalescing on', () => {
     const { service, shout, memory } = await serviceWith({ coalesce: true, memory: { b: fresh('B') } });
     const calls: number[] = [];
     service.onCall(({ texts }) => calls.push(texts));
-    expect(await service.shout(['a', 'b', 'c😀', 'a'], () => never)).toEqual([
+    expect(await service.shout(['a', 'b', 'c😀', 'a'], never)).toEqual([
       { output: 'A', provenance: 'upstream' },
       { output: 'B', provenance: 'memory' },
       { output: 'C😀', provenance: 'upstream' },
@@ -223,8 +223,8 @@ describe('ShoutcloudService with coalescing on', () => {
 
   it('sends a lone miss alone', async () => {
     const { service, shout } = await serviceWith({ coalesce: true });
-    await service.shout(['one'], () => never);
-    await service.shout(['two'], () => never);
+    await service.shout(['one'], never);
+    await service.shout(['two'], never);
     expect(shout.mock.calls.map(([text]) => text)).toEqual(['one', 'two']);
   });
 
@@ -232,7 +232,7 @@ describe('ShoutcloudService with coalescing on', () => {
     const { service, shout } = await serviceWith({ coalesce: true, shout: async (text) => text.toUpperCase() });
     const mismatches: number[] = [];
     service.onMismatch(({ texts }) => mismatches.push(texts));
-    expect((await service.shout(['ß', 'x'], () => never)).map(({ output }) => output)).toEqual(['SS', 'X']);
+    expect((await service.shout(['ß', 'x'], never)).map(({ output }) => output)).toEqual(['SS', 'X']);
     expect(mismatches).toEqual([2]);
     expect(shout.mock.calls.map(([text]) => text)).toEqual(['ßx', 'ß', 'x']);
   });

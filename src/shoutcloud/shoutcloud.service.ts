@@ -65,38 +65,37 @@ export class ShoutcloudService {
   }
 
   /**
-   * Shoutcloud's capitals for each text, in order: synchronously when every text is fresh in the
-   * in-process tier (a cache hit then costs no promise, no signal, no timer), else as a promise.
-   * The in-process tier is read once per text: its entry, fresh or stale, is what a flight taking
-   * off for that text keeps to serve if Shoutcloud gives no answer.
-   * @param signal called once, and only when a text has to be looked up beyond the process. Once
-   *   it aborts, the promise rejects with its reason; a `ShoutcloudDeadlineError` reason still gets
-   *   a stale or fallback answer where there is one. The upstream call for a text is cancelled
-   *   when every caller waiting for it has aborted.
+   * The fast path: Shoutcloud's capitals for every text when each is fresh in the in-process
+   * tier, synchronously (no promise, no signal, no timer); otherwise undefined, and the caller
+   * asks {@link shout}.
    */
-  shout(texts: readonly string[], signal: () => AbortSignal): Shout[] | Promise<Shout[]> {
-    const keys: string[] = [];
-    const entries: (CachedShout | undefined)[] = [];
-    let allFresh = true;
+  fromMemory(texts: readonly string[]): Shout[] | undefined {
+    const shouts: Shout[] = [];
     for (const text of texts) {
-      const key = memoryKey(text);
-      const entry = this.cache.fromMemory(text, key);
-      keys.push(key);
-      entries.push(entry);
-      if (!entry || !isFresh(entry)) allFresh = false;
+      const entry = this.cache.fromMemory(text);
+      if (!entry || !isFresh(entry)) return undefined;
+      shouts.push({ output: entry.output, provenance: 'memory' });
     }
-    if (allFresh) return entries.map((entry) => this.answer(entry!.output, 'memory'));
-    const abort = signal();
-    return Promise.all(
-      texts.map((text, i) => {
-        const entry = entries[i];
-        return entry && isFresh(entry) ? this.answer(entry.output, 'memory') : this.shoutBeyond(text, keys[i], entry, abort);
-      }),
-    );
+    for (const shout of shouts) this.answers.emit(shout);
+    return shouts;
   }
 
-  /** A text not fresh in the in-process tier: Redis, then Shoutcloud, shared by its callers. */
-  private async shoutBeyond(text: string, key: string, cached: CachedShout | undefined, signal: AbortSignal): Promise<Shout> {
+  /**
+   * Shoutcloud's capitals for each text, in order: from the in-process tier, else from the flight
+   * already asking for that text, else Redis then Shoutcloud, shared by every caller waiting for it.
+   * @param signal once it aborts, the promise rejects with its reason; a
+   *   `ShoutcloudDeadlineError` reason still gets a stale or fallback answer where there is one.
+   *   The upstream call for a text is cancelled when every caller waiting for it has aborted.
+   */
+  shout(texts: readonly string[], signal: AbortSignal): Promise<Shout[]> {
+    return Promise.all(texts.map((text) => this.shoutOne(text, signal)));
+  }
+
+  private async shoutOne(text: string, signal: AbortSignal): Promise<Shout> {
+    const key = memoryKey(text);
+    // Read once: a stale entry is what the flight serves if Shoutcloud gives no answer.
+    const cached = this.cache.fromMemory(text, key);
+    if (cached && isFresh(cached)) return this.answer(cached.output, 'memory');
     const flight = this.flights.get(key) ?? this.takeOff(text, key, cached);
     try {
       const shout = await this.join(flight, signal);

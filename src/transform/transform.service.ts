@@ -9,23 +9,30 @@ export interface Transformed {
 }
 
 const EMPTY: Transformed = { data: '', source: 'empty' };
+const notEmpty = (text: string) => text !== '';
 
+/**
+ * Reverses each text by grapheme clusters, then has Shoutcloud upper-case them all at once.
+ * `""` needs neither an upstream call nor a cache entry.
+ */
 @Injectable()
 export class TransformService {
   constructor(private readonly shoutcloud: ShoutcloudService) {}
 
   /**
-   * Reverses each text by grapheme clusters, then upper-cases them all through Shoutcloud in one
-   * request. Answers in order: synchronously when every answer is in the in-process cache, else
-   * as a promise that rejects with the signal's reason once it aborts.
-   * @param signal called once, and only when a text has to be looked up beyond the process.
+   * The fast path, asked first: every text transformed, synchronously, when all their capitals
+   * are fresh in this process; otherwise undefined, and the caller asks {@link transform}.
    */
-  transform(texts: readonly string[], signal: () => AbortSignal): Transformed[] | Promise<Transformed[]> {
+  fromMemory(texts: readonly string[]): Transformed[] | undefined {
     const reversed = texts.map(reverseGraphemes);
-    // "" needs neither an upstream call nor a cache entry.
-    const wanted = reversed.filter((text) => text !== '');
-    const shouts = this.shoutcloud.shout(wanted, signal);
-    return Array.isArray(shouts) ? inOrder(reversed, shouts) : shouts.then((later) => inOrder(reversed, later));
+    const shouts = this.shoutcloud.fromMemory(reversed.filter(notEmpty));
+    return shouts && inOrder(reversed, shouts);
+  }
+
+  /** Every text transformed, in order; rejects with the signal's reason once it aborts. */
+  async transform(texts: readonly string[], signal: AbortSignal): Promise<Transformed[]> {
+    const reversed = texts.map(reverseGraphemes);
+    return inOrder(reversed, await this.shoutcloud.shout(reversed.filter(notEmpty), signal));
   }
 }
 
