@@ -1,10 +1,7 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
-import { ApiError } from '../errors/api-error.js';
+import { compileValidation, dataOf, invalidBody } from './body-validation.js';
 import { TransformBatchRequestDto } from './dto/transform-batch-request.dto.js';
 import { TransformRequestDto } from './dto/transform-request.dto.js';
-import { compileValidation } from './transform-request.pipe.js';
-
-const INVALID_BODY = 'The request body is not valid.';
 
 const validateBatch = compileValidation(TransformBatchRequestDto);
 const validateItem = compileValidation(TransformRequestDto);
@@ -17,21 +14,17 @@ const validateItem = compileValidation(TransformRequestDto);
 @Injectable()
 export class TransformBatchRequestPipe implements PipeTransform<unknown, TransformBatchRequestDto> {
   transform(body: unknown): TransformBatchRequestDto {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new ApiError(400, INVALID_BODY, ['the body must be a JSON object with a data field']);
-    }
-    if (!Object.hasOwn(body, 'data')) throw new ApiError(400, INVALID_BODY, ['data is required']);
     const dto = new TransformBatchRequestDto();
-    dto.data = (body as { data: string[] }).data;
+    dto.data = dataOf(body, 'a JSON object') as string[];
     const problems = validateBatch(dto);
-    if (problems.length > 0) throw new ApiError(400, INVALID_BODY, problems);
+    if (problems.length > 0) throw invalidBody(problems);
     const item = new TransformRequestDto();
     dto.data.forEach((text, index) => {
       item.data = text;
       // The item rules speak of `data`; here it is `data[index]`.
       for (const problem of validateItem(item)) problems.push(problem.replace(/^data/, `data[${index}]`));
     });
-    if (problems.length > 0) throw new ApiError(400, INVALID_BODY, problems);
+    if (problems.length > 0) throw invalidBody(problems);
     return dto;
   }
 }

@@ -1,69 +1,6 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
-import { getMetadataStorage, ValidationTypes, type ValidationArguments, type ValidatorConstraintInterface } from 'class-validator';
-import { ApiError } from '../errors/api-error.js';
+import { compileValidation, dataOf, invalidBody } from './body-validation.js';
 import { TransformRequestDto } from './dto/transform-request.dto.js';
-
-const INVALID_BODY = 'The request body is not valid.';
-
-interface CompiledRule {
-  readonly property: string;
-  readonly constraints: unknown[];
-  readonly message: ValidationMetadataMessage;
-  readonly validator: ValidatorConstraintInterface;
-}
-type ValidationMetadataMessage = string | ((args: ValidationArguments) => string) | undefined;
-
-/**
- * A DTO's class-validator rules, read from class-validator's metadata storage once, as a function
- * that runs them like `validateSync(dto, { stopAtFirstError: true })` does: each property's rules
- * in declaration order, the first failure's message per property. `validateSync` looks the same
- * metadata up again on every call (about 5% of a cache hit's CPU); the DTO stays the one source
- * of the rules, for validation and for the OpenAPI schema. Only plain, synchronous property rules
- * are supported: anything else (nested, conditional, `each`, groups, async, `$token` messages) stops
- * start-up here rather than being silently skipped.
- */
-export function compileValidation<T extends object>(target: new () => T): (object: T) => string[] {
-  const storage = getMetadataStorage();
-  const rules: CompiledRule[] = storage.getTargetValidationMetadatas(target, '', false, false).map((metadata) => {
-    const where = `${target.name}.${metadata.propertyName}`;
-    const plain =
-      metadata.type === ValidationTypes.CUSTOM_VALIDATION &&
-      !metadata.each &&
-      !metadata.validateIf &&
-      !metadata.context &&
-      !(metadata.groups?.length > 0) &&
-      !(typeof metadata.message === 'string' && metadata.message.includes('$'));
-    const constraints = plain ? storage.getTargetValidatorConstraints(metadata.constraintCls) : [];
-    if (!plain || constraints.length !== 1 || constraints[0].async) {
-      throw new Error(`${where}: a ${metadata.type} rule the compiled validation does not support; extend compileValidation or use validateSync`);
-    }
-    return {
-      property: metadata.propertyName,
-      constraints: metadata.constraints,
-      message: metadata.message as ValidationMetadataMessage,
-      validator: constraints[0].instance as ValidatorConstraintInterface,
-    };
-  });
-  const properties = [...new Set(rules.map((rule) => rule.property))].map((property) => ({
-    property,
-    rules: rules.filter((rule) => rule.property === property),
-  }));
-
-  return (object) => {
-    const problems: string[] = [];
-    for (const { property, rules: propertyRules } of properties) {
-      const value = (object as Record<string, unknown>)[property];
-      for (const rule of propertyRules) {
-        const args: ValidationArguments = { targetName: target.name, property, object, value, constraints: rule.constraints };
-        if (rule.validator.validate(value, args)) continue;
-        const { message } = rule;
-        problems.push(typeof message === 'function' ? message(args) : (message ?? rule.validator.defaultMessage?.(args) ?? `${property} is invalid`));
-        break;
-      }
-    }
-    return problems;
-  };
-}
 
 const validateTransformRequest = compileValidation(TransformRequestDto);
 
@@ -76,14 +13,10 @@ const validateTransformRequest = compileValidation(TransformRequestDto);
 @Injectable()
 export class TransformRequestPipe implements PipeTransform<unknown, TransformRequestDto> {
   transform(body: unknown): TransformRequestDto {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new ApiError(400, INVALID_BODY, ['the body must be a JSON object or a form with a data field']);
-    }
-    if (!Object.hasOwn(body, 'data')) throw new ApiError(400, INVALID_BODY, ['data is required']);
     const dto = new TransformRequestDto();
-    dto.data = (body as { data: string }).data;
+    dto.data = dataOf(body, 'a JSON object or a form') as string;
     const problems = validateTransformRequest(dto);
-    if (problems.length > 0) throw new ApiError(400, INVALID_BODY, problems);
+    if (problems.length > 0) throw invalidBody(problems);
     return dto;
   }
 }
