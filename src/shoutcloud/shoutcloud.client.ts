@@ -23,6 +23,7 @@ import {
   type RetryPolicy,
   type TimeoutPolicy,
 } from 'cockatiel';
+import { ERROR_SENTENCES } from '../errors/error-sentences.js';
 import { SpanName, upstreamTryAttributes, withSpan } from '../tracing/tracing.js';
 import { RetryBudget } from './retry-budget.js';
 import type { ClosableAdapter } from './shoutcloud.http-adapter.js';
@@ -227,7 +228,7 @@ export class ShoutcloudClient implements OnApplicationShutdown {
     if (error instanceof BrokenCircuitError) {
       const remainingMs = this.openedAt + this.config.breakerHalfOpenMs - Date.now();
       return new ShoutcloudUnavailableError(
-        'Shoutcloud is failing; requests are paused for a moment to let it recover.',
+        ERROR_SENTENCES.upstreamBreakerOpen,
         Math.max(1, Math.ceil(remainingMs / 1000)),
       );
     }
@@ -235,14 +236,14 @@ export class ShoutcloudClient implements OnApplicationShutdown {
     if (failure instanceof UpstreamTryError && !failure.transient) {
       return new ShoutcloudBadReplyError(
         failure.kind === 'rejected'
-          ? 'Shoutcloud rejected the request.'
-          : 'Shoutcloud answered something that is not a usable reply.',
+          ? ERROR_SENTENCES.upstreamRejected
+          : ERROR_SENTENCES.upstreamBadReply,
       );
     }
     if (failure instanceof UpstreamTryError || failure instanceof TaskCancelledError) {
       const asked = failure instanceof UpstreamTryError ? (failure.retryAfterSeconds ?? 1) : 1;
       return new ShoutcloudUnavailableError(
-        'Shoutcloud is unreachable or failing; try again shortly.',
+        ERROR_SENTENCES.upstreamUnavailable,
         Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, asked)),
       );
     }

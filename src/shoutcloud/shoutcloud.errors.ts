@@ -1,4 +1,5 @@
 import { ApiError } from '../errors/api-error.js';
+import { ERROR_SENTENCES } from '../errors/error-sentences.js';
 
 /**
  * Why one upstream try failed. `transient` kinds are retried and count towards the breaker;
@@ -47,7 +48,7 @@ export class ShoutcloudUnavailableError extends ShoutcloudError {
  */
 export class ShoutcloudDeadlineError extends ShoutcloudError {
   constructor(deadlineMs: number) {
-    super(504, `Shoutcloud did not answer within the ${deadlineMs} ms deadline.`);
+    super(504, ERROR_SENTENCES.upstreamDeadline(deadlineMs));
     this.name = 'ShoutcloudDeadlineError';
   }
 }
