@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { startShoutcloudServer, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
 import { runAppExpectingExit, startApp } from './support/app-process.js';
 import { postJson, send } from './support/http.js';
@@ -31,6 +33,32 @@ describe('graceful shutdown', () => {
     const code = await exited;
     expect(code).toBe(0);
     upstream.setFaults();
+  });
+
+  it("a request caught mid-headers by SIGTERM gets the API's 503 with Retry-After, and the process exits 0", async () => {
+    const app = await startApp({ SHOUTCLOUD_URL: upstream.url });
+    const socket = connect(app.port, '127.0.0.1');
+    await once(socket, 'connect');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    const body = JSON.stringify({ data: 'late' });
+    socket.write(`POST /transform HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n`);
+    const exited = app.stop('SIGTERM');
+    // Once new connections are refused the server is closing; this one, mid-request, stays open.
+    for (let attempt = 0; attempt < 500; attempt++) {
+      if (await send(app.url, 'GET', '/health/live').then(() => false, () => true)) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    socket.write(`Content-Length: ${body.length}\r\n\r\n${body}`);
+    await once(socket, 'close');
+    const [head, answer] = received.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 503 /);
+    expect(head).toMatch(/^content-type: application\/json$/im);
+    expect(head).toMatch(/^retry-after: 1$/im);
+    expect(head).toMatch(/^x-request-id: \S+$/im);
+    expect(head).toMatch(/^x-content-type-options: nosniff$/im);
+    expect(JSON.parse(answer)).toEqual({ statusCode: 503, error: 'This replica is shutting down; send the request again.' });
+    expect(await exited).toBe(0);
   });
 
   it('exits 0 on SIGTERM when idle', async () => {
