@@ -67,7 +67,8 @@ export function createMemoryTier(config: ConfigType<typeof shoutcloudConfig>): K
   return tier;
 }
 
-// v3: keyed by the shouted text (v2 keyed by the caller's input, before reversal).
+// Keyed by the text shouted (after reversal). The version changes whenever what a key means
+// changes, so replicas of two builds side by side never read each other's entries.
 const REDIS_NAMESPACE = 'transform-api:shout:v3:';
 
 const digest = (text: string) => createHash('sha256').update(text).digest('base64url');
@@ -75,7 +76,7 @@ const digest = (text: string) => createHash('sha256').update(text).digest('base6
 // V8 hashes a string by its content only up to this many UTF-16 units; a longer string's hash is
 // made from its length alone. A map keyed by such texts (10,000 code points of emoji reach 20,000
 // units) puts every text of one length in one chain, and a lookup then compares the text with
-// each of them: a cache full of them cost a miss 10 ms of CPU.
+// each of them: with a cache full of them every lookup grows with the cache.
 const LONGEST_HASHED = 16_383;
 // A lone surrogate: no well-formed text (all the API accepts) starts with one.
 const DIGEST_MARK = '\ud800';
@@ -101,8 +102,8 @@ const redisKey = (text: string, key: string) => REDIS_NAMESPACE + (key === text 
  *
  * The in-process tier is written through cache-manager, but read straight from its LRU
  * ({@link ShoutcloudCache.fromMemory}): a cache hit is the service's commonest answer, and
- * cache-manager's `get` (through Keyv's hooks, stats and promise chain) cost about a tenth of its
- * CPU for a value already in memory, and made every hit asynchronous.
+ * cache-manager's `get` (through Keyv's hooks, stats and promise chain) would cost a hit more than
+ * the lookup itself for a value already in memory, and make every hit asynchronous.
  */
 @Injectable()
 export class ShoutcloudCache {

@@ -29,8 +29,7 @@ import { ShoutcloudService } from './shoutcloud.service.js';
       validateStatus: () => true,
       maxRedirects: 0,
       maxContentLength: 1024 * 1024,
-      // Shoutcloud is reached directly; reading *_PROXY from the environment on every call cost
-      // ~1% of a miss.
+      // Shoutcloud is reached directly, so *_PROXY is not read from the environment on every call.
       proxy: false,
     }),
     CacheModule.registerAsync({
