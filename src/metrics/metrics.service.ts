@@ -23,7 +23,7 @@ const CACHE_OUTCOME_LABELS: Record<Provenance, { outcome: string; tier: string }
 const PROVENANCES = Object.keys(CACHE_OUTCOME_LABELS) as Provenance[];
 
 /**
- * Every metric the service exports (README: What operators read), in one registry. Label values are bounded: route
+ * Every metric the service exports (docs/operations.md lists them), in one registry. Label values are bounded: route
  * templates (never raw paths), methods, status codes, and fixed outcome names.
  */
 @Injectable()
