@@ -53,6 +53,8 @@ const { values: args } = parseArgs({
     'log-level': { type: 'string' },
     'memory-inputs': { type: 'string' },
     'memory-mixed-s': { type: 'string' },
+    'memory-batch-s': { type: 'string' },
+    'memory-batch-connections': { type: 'string' },
   },
 });
 const smoke = args.smoke || process.env.BENCH_SMOKE === '1';
@@ -67,6 +69,8 @@ const options = {
   herdSize: num(args.herd, 'BENCH_HERD', 1000, 200),
   memoryInputs: num(args['memory-inputs'], 'BENCH_MEMORY_INPUTS', 400_000, 400_000),
   memoryMixedS: num(args['memory-mixed-s'], 'BENCH_MEMORY_MIXED_S', 120, 120),
+  memoryBatchS: num(args['memory-batch-s'], 'BENCH_MEMORY_BATCH_S', 60, 60),
+  memoryBatchConnections: num(args['memory-batch-connections'], 'BENCH_MEMORY_BATCH_CONNECTIONS', 100, 100),
   warmupS: smoke ? 1 : 2,
   quiesceMs: smoke ? 3000 : 20_000,
   logLevel: args['log-level'] ?? process.env.BENCH_LOG_LEVEL ?? 'warn',
