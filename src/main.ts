@@ -1,9 +1,9 @@
 import module from 'node:module';
 
-// Start-up is mostly module loading (compiling ~1,500 modules: about a third of it in the
-// profile). Node's compile cache keeps V8's bytecode on disk (NODE_COMPILE_CACHE, else the OS
-// temp dir); when the directory is not writable it does nothing. Called before any other import,
-// which is why everything else below is imported dynamically. Node 22.1+; absent on Node 20.
+// Start-up is mostly module loading (about 1,500 modules to compile). Node's compile cache keeps
+// V8's bytecode on disk (NODE_COMPILE_CACHE, else the OS temp dir); when the directory is not
+// writable it does nothing. Called before any other import, which is why everything else below
+// is imported dynamically. Node 22.1+; absent on Node 20.
 (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 const { environment, EnvironmentError } = await import('./config/environment.js');

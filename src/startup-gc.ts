@@ -10,9 +10,8 @@ import { runInNewContext } from 'node:vm';
  * literal that starts from that shape is built through V8's slow runtime path instead of a
  * cached transition. Node's `process.nextTick` builds one such literal on every call (six per
  * HTTP request), and under steady load no full collection comes along to clear the dead
- * transitions. Measured with `valgrind --tool=callgrind` on the production build: 32,000 of a
- * cache hit's 200,000 instructions were that slow path; after this collection, 2,400 (as in a
- * bare Nest app). The collection takes a few milliseconds of start-up.
+ * transitions. One collection clears them, and a hit's `nextTick` costs what it does in a bare
+ * Nest app again, for a few milliseconds of start-up (measured: docs/performance.md).
  */
 export function collectStartupGarbage(): void {
   // `gc` is only reachable with --expose-gc; setting the flag at run time exposes it to a new context.

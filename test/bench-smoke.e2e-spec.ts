@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const BENCH = fileURLToPath(new URL('../bench/bench.mjs', import.meta.url));
 
-// Every row `npm run bench` prints by default (issue 11); the memory scenario is long and only
+// Every row `npm run bench` prints by default; the memory scenario is long and only
 // runs when asked. No timing is asserted here: the machine is shared, and only the full bench,
 // comparing ratios within one run, says anything about speed.
 const ROWS = ['hit', 'miss-0', 'miss-50', 'mix', 'herd', 'hit-10k', 'hit-10k-unicode', 'startup'];

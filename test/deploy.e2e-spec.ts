@@ -381,7 +381,7 @@ if (!hasKubectl()) {
       });
     });
 
-    it('production: HPA (autoscaling/v2) minimum ≥ 2, and from 3 replicas as the issue asks', () => {
+    it('production: HPA (autoscaling/v2) minimum ≥ 2, and from 3 replicas as production runs', () => {
       const hpa = find(overlay('production'), 'HorizontalPodAutoscaler', 'transform-api');
       const spec = hpa?.spec as { minReplicas: number; maxReplicas: number; scaleTargetRef: { kind: string; name: string } };
       expect(hpa?.apiVersion).toBe('autoscaling/v2');

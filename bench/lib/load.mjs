@@ -51,6 +51,11 @@ export const bodies = {
     script: 'unique.lua',
     env: { WRK_PREFIX: prefix, WRK_CHARS: String(headChars), WRK_FILLER_FILE: textFile(JSON.stringify(filler).slice(1, -1)) },
   }),
+  /**
+   * `POST /transform/batch` with `items` new inputs of `chars` characters each on every request:
+   * every item a miss, the body about `items` x `chars` bytes.
+   */
+  batch: (prefix, items = 100, chars = 1000) => ({ script: 'batch.lua', env: { WRK_PREFIX: prefix, WRK_ITEMS: String(items), WRK_CHARS: String(chars) } }),
   /** `missEvery - 1` requests for `hot` (a hit), then one new input (a miss), and again. */
   mixed: (hot, prefix, missEvery = 10) => ({
     script: 'unique.lua',
@@ -59,7 +64,7 @@ export const bodies = {
 };
 
 /**
- * One wrk run against `POST {url}/transform` for `durationS`; with `stopAfter`, each of wrk's
+ * One wrk run against `POST {url}/transform` (or the path its script sets) for `durationS`; with `stopAfter`, each of wrk's
  * threads stops after that many answers (the run is then bounded by count, `durationS` is a cap).
  * @returns req/s, latency percentiles in ms (wrk records microseconds; p50/p90/p99 corrected for
  * coordinated omission as wrk prints them, p99Measured one sample per answer: see report.lua), errors (socket errors,

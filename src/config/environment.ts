@@ -21,7 +21,7 @@ const toInteger = Transform(({ value }: { value: unknown }) =>
 );
 
 /**
- * Every environment variable the service reads (README: Configuration), with its default.
+ * Every environment variable the service reads (`.env.example` lists them all), with its default.
  * Validated once at start-up; a bad value stops the process with one line per variable.
  */
 export class Environment {

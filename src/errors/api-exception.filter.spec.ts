@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { BadRequestException, HttpException, NotFoundException, ServiceUnavailableException, type ArgumentsHost } from '@nestjs/common';
+import { BadRequestException, HttpException, Logger, NotFoundException, ServiceUnavailableException, type ArgumentsHost } from '@nestjs/common';
 import { ApiError } from './api-error.js';
 import { ApiExceptionFilter } from './api-exception.filter.js';
 import type { BodyRouteConfig } from '../http/body-route-config.js';
@@ -43,6 +43,13 @@ function hostFor(routeUrl: string | undefined, method = 'POST', url = routeUrl ?
 
 describe('ApiExceptionFilter', () => {
   const filter = new ApiExceptionFilter();
+  // The filter logs an unknown error with its stack; the spy keeps a passing run's output clean
+  // and lets the tests assert what would have been logged.
+  let logError: jest.SpiedFunction<Logger['error']>;
+  beforeEach(() => {
+    logError = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+  });
+  afterEach(() => logError.mockRestore());
 
   it.each<[string, unknown, number, Record<string, string>?]>([
     ["a feature's error → its status and headers", new UpstreamDownError(7), 503, { 'retry-after': '7' }],
@@ -63,6 +70,9 @@ describe('ApiExceptionFilter', () => {
     const body = JSON.parse(reply.body!) as { statusCode: number; error: string };
     expect(body.statusCode).toBe(status);
     expect(body.error).not.toContain('secret');
+    // Only an error the filter cannot place is logged, once, with the error itself.
+    if (status === 500) expect(logError.mock.calls).toEqual([[{ err: exception, requestId: undefined }, 'Unhandled error while answering a request']]);
+    else expect(logError).not.toHaveBeenCalled();
   });
 
   it('keeps validation details', () => {

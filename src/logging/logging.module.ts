@@ -10,9 +10,9 @@ import { appConfig } from '../config/app.config.js';
  * line per request is written by `request-log.hook.ts`, which knows the route and cache outcome.
  * Bodies, and so the user's text, are never logged.
  *
- * pino-http runs on no route (`forRoutes: []`): as Nest middleware it cost every request a child
- * logger, an AsyncLocalStorage context and Fastify's middleware engine (about 3 µs of a 50 µs
- * cache hit) for a request-scoped logger nothing used. A line written while answering a request
+ * pino-http runs on no route (`forRoutes: []`): as Nest middleware it would cost every request a
+ * child logger, an AsyncLocalStorage context and Fastify's middleware engine for a request-scoped
+ * logger nothing uses. A line written while answering a request
  * names the request itself (the request log, the error filter).
  */
 @Module({

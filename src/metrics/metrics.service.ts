@@ -23,7 +23,7 @@ const CACHE_OUTCOME_LABELS: Record<Provenance, { outcome: string; tier: string }
 const PROVENANCES = Object.keys(CACHE_OUTCOME_LABELS) as Provenance[];
 
 /**
- * Every metric the service exports (README: What operators read), in one registry. Label values are bounded: route
+ * Every metric the service exports (docs/operations.md lists them), in one registry. Label values are bounded: route
  * templates (never raw paths), methods, status codes, and fixed outcome names.
  */
 @Injectable()
@@ -40,7 +40,8 @@ export class MetricsService implements OnModuleInit {
   // The request path only adds to plain numbers, through the methods below; these metrics take
   // them up in `collect()`, which prom-client calls at each scrape, so they are private: an `inc()`
   // from outside would be lost or overwritten there. Counting through prom-client on every request (label checks,
-  // a hash string built and looked up per call) cost a cache hit about a tenth of its instructions.
+  // a hash string built and looked up per call) is a large share of a cache hit's own work
+  // (docs/performance.md).
   private readonly httpRequests: Counter<'route' | 'method' | 'status'> = new Counter({
     name: 'http_requests_total',
     help: 'HTTP requests answered, by route template, method and status.',

@@ -18,8 +18,8 @@ interface Window {
  * This process's own rate-limit counters, with the same fixed-window rule as the Redis ones (a
  * window starts at a client's first request and lasts the TTL), so falling back from Redis does
  * not change what a limit means. Not Nest's in-memory storage: that keeps one timestamp per hit
- * and scans them all on every request, so with a hung Redis hits ran at 43 % of their healthy
- * throughput (test/redis-hung.e2e-spec.ts, one client IP); this is one counter per client.
+ * and scans them all on every request, which made hits far slower whenever Redis was out and this
+ * storage counted (test/redis-hung.e2e-spec.ts, one client IP); this is one counter per client.
  */
 export class FixedWindowThrottlerStorage implements ThrottlerStorage {
   private readonly windows = new LRUCache<string, Window>({

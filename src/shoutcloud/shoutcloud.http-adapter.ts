@@ -14,8 +14,8 @@ export type ClosableAdapter = AxiosAdapter & { close(): Promise<void> };
 /**
  * An axios adapter that sends through undici's connection pool instead of `node:http`, so
  * `HttpService` stays the upstream interface (interceptors, trace propagation, config) while a
- * miss costs far less CPU: axios' `http` adapter and `ClientRequest` were a third of a miss's
- * profile. It honours what this service sets (`signal`, `validateStatus`, `maxContentLength`,
+ * miss costs far less CPU than through axios' `http` adapter and `ClientRequest`
+ * (docs/performance.md). It honours what this service sets (`signal`, `validateStatus`, `maxContentLength`,
  * text request bodies, `responseType` `arraybuffer` for a `Buffer`, else UTF-8 text) and nothing
  * axios-specific beyond that (no redirects, proxies or decompression). Connection failures reject
  * with an `AxiosError` carrying undici's error code; a body over `maxContentLength`, as axios'

@@ -29,7 +29,7 @@ type ValidationMetadataMessage = string | ((args: ValidationArguments) => string
  * A DTO's class-validator rules, read from class-validator's metadata storage once, as a function
  * that runs them like `validateSync(dto, { stopAtFirstError: true })` does: each property's rules
  * in declaration order, the first failure's message per property. `validateSync` looks the same
- * metadata up again on every call (about 5% of a cache hit's CPU); the DTO stays the one source
+ * metadata up again on every call, a visible share of a cache hit's CPU; the DTO stays the one source
  * of the rules, for validation and for the OpenAPI schema. Only plain, synchronous property rules
  * are supported: anything else (nested, conditional, `each`, groups, async, `$token` messages) stops
  * start-up here rather than being silently skipped.

@@ -53,7 +53,7 @@ describe('reverseGraphemes', () => {
     ['right-to-left Hebrew', 'שלום', 'םולש'],
     ['emoji presentation selector', '❤️a', 'a❤️'],
     ["the README's example", 'Hello, wörld! 👋', '👋 !dlröw ,olleH'],
-    ["the README's form example", 'e\u0301x', 'xe\u0301'],
+    ["the README's batch example", 'e\u0301x', 'xe\u0301'],
   ])('%s', (_name, input, expected) => {
     expect(reverseGraphemes(input)).toBe(expected);
   });

@@ -6,18 +6,18 @@ import { collectGraphemes } from 'unicode-segmenter/grapheme';
 const SINGLE_UNIT_GRAPHEMES = /^[\0-\x0c\x0e-\x7f]*$/;
 
 /**
- * Reverses text by user-perceived characters (extended grapheme clusters, UAX #29), so a letter
- * keeps its accents, and emoji ZWJ sequences, flags and CR LF stay whole. The clusters are
- * `Intl.Segmenter`'s (proven by the spec beside this file), found by `unicode-segmenter`: 10,000
- * non-Latin code points take it about 0.5 ms of CPU, where `Intl.Segmenter` takes about 1 ms on
- * Node 24 and 22 ms on Node 20.
+ * Reverses text by user-perceived characters (the extended grapheme clusters of Unicode's text
+ * segmentation annex), so a letter keeps its accents, and emoji ZWJ sequences, flags and CR LF
+ * stay whole. The clusters are `Intl.Segmenter`'s (proven by the spec beside this file), found by
+ * `unicode-segmenter`, which does it for a fraction of `Intl.Segmenter`'s CPU: every request
+ * pays for the reversal, hits included (figures in docs/performance.md).
  * @example reverseGraphemes('e\u0301x') === 'xe\u0301'
  */
 export function reverseGraphemes(text: string): string {
   if (SINGLE_UNIT_GRAPHEMES.test(text)) {
     // One byte per character, written back to front: the result is a flat string. Appending
-    // characters one by one builds a rope, which the cache's Map then flattens to hash it (about
-    // half the cost of a hit's lookup).
+    // characters one by one builds a rope, which the cache's Map would then flatten to hash it,
+    // on every hit.
     const length = text.length;
     const bytes = Buffer.allocUnsafe(length);
     for (let i = 0; i < length; i++) bytes[length - 1 - i] = text.charCodeAt(i);
