@@ -256,7 +256,7 @@ describe('RedisConnection through Sentinel', () => {
     let answer: (value: string) => void = () => undefined;
     client.ping.mockImplementation(() => new Promise<string>((resolve) => (answer = resolve)));
     client.master = undefined;
-    client.emit('client-error', { type: 'MASTER', node: { host: '10.0.0.1', port: 6379 }, error: new Error('connect ECONNREFUSED') });
+    client.emit('error', new Error('Master Client (10.0.0.1:6379): connect ECONNREFUSED'));
     const command = jest.fn(async () => 'value');
     for (let i = 0; i < 10; i++) await expect(redis.run(command)).resolves.toBeUndefined();
     expect(command).not.toHaveBeenCalled();
@@ -265,7 +265,7 @@ describe('RedisConnection through Sentinel', () => {
     expect(client.ping).toHaveBeenCalledTimes(1);
     expect(redis.breakerState).toBe('closed');
     expect(warn.mock.calls.map(([message]) => message)).toEqual([
-      'Redis unreachable (primary 10.0.0.1:6379: connect ECONNREFUSED); serving from the in-process cache and Shoutcloud until it returns',
+      'Redis unreachable (Master Client (10.0.0.1:6379): connect ECONNREFUSED); serving from the in-process cache and Shoutcloud until it returns',
     ]);
 
     client.master = { host: '10.0.0.2', port: 6379 };

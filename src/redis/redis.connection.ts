@@ -89,6 +89,8 @@ export async function createRedisClient(config: ConfigType<typeof redisConfig>):
     // Reads and writes both on the primary: a replica may lag behind, and is never written to.
     masterPoolSize: 1,
     replicaPoolSize: 0,
+    // The primary's connection errors come out as the Sentinel client's 'error' events.
+    passthroughClientErrorEvents: true,
     nodeClientOptions: {
       ...credentials,
       ...commands,
@@ -265,31 +267,37 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private connect(): void {
     const client = this.client;
     if (!client || this.shuttingDown) return;
-    client.connect().catch((error: Error) => {
-      // The URL client retries by itself. node-redis's Sentinel client gives up its first
-      // connection after about 16 rounds of asking every Sentinel; start it again, so the
-      // service joins the Sentinels whenever they come.
-      if (!this.sentinel || this.shuttingDown) return;
-      this.unreachable(error);
-      void this.sentinel
-        .destroy()
-        .catch(() => undefined)
-        .then(() => {
-          clearTimeout(this.connectTimer);
-          this.connectTimer = setTimeout(() => this.connect(), this.config.probeIntervalMs);
-          this.connectTimer.unref();
-        });
-    });
+    client.connect().then(
+      // The URL client says so with 'ready'; the Sentinel client has its primary connected now.
+      () => this.sentinel && this.back(),
+      (error: Error) => this.connectFailed(error),
+    );
+  }
+
+  private connectFailed(error: Error): void {
+    // The URL client retries by itself. node-redis's Sentinel client gives up its first
+    // connection after about 16 rounds of asking every Sentinel; start it again, so the service
+    // joins the Sentinels whenever they come.
+    const sentinel = this.sentinel;
+    if (!sentinel || this.shuttingDown) return;
+    this.unreachable(error);
+    void sentinel
+      .destroy()
+      .catch(() => undefined)
+      .then(() => {
+        clearTimeout(this.connectTimer);
+        this.connectTimer = setTimeout(() => this.connect(), this.config.probeIntervalMs);
+        this.connectTimer.unref();
+      });
   }
 
   private watchSentinel(sentinel: RedisSentinelType): void {
     const master = this.config.sentinel!.master;
-    // Without a listener node-redis's 'error' events (a Sentinel or node that does not answer)
-    // would throw; they are outages, logged once until Redis is back.
-    sentinel.on('error', (error: unknown) => this.unreachable(error));
-    sentinel.on('client-error', (event: { type: string; node: { host: string; port: number }; error: Error }) => {
-      if (event.type !== 'MASTER') return;
-      this.unreachable(new Error(`primary ${address(event.node)}: ${event.error.message || event.error.name}`));
+    // Without a listener node-redis's 'error' events would throw: a Sentinel that does not
+    // answer, or (passed through) the primary's connection failing. An outage, logged once until
+    // Redis is back; a lost primary connection is not re-dialled by node-redis: rediscover.
+    sentinel.on('error', (error: unknown) => {
+      this.unreachable(error);
       this.rediscover();
     });
     sentinel.on('topology-change', (event: { type: string; node?: { host: string; port: number } }) => {
