@@ -280,6 +280,34 @@ describe('RedisConnection through Sentinel', () => {
     expect(client.ping).toHaveBeenCalledTimes(1);
   });
 
+  it('a primary hung until the Sentinels name another: the breaker opened on it is probed as soon as the new one is connected', async () => {
+    const { redis, client, failovers } = throughSentinel();
+    client.primaryIs('10.0.0.1');
+    for (let i = 0; i < 3; i++) await redis.run(failing);
+    expect(redis.breakerState).toBe('open');
+    await jest.advanceTimersByTimeAsync(300);
+    client.master = undefined;
+    client.primaryIs('10.0.0.2');
+    expect(failovers).toEqual([{ from: '10.0.0.1:6379', to: '10.0.0.2:6379' }]);
+    client.master = { host: '10.0.0.2', port: 6379 };
+    // The rediscovery PING answered (connected), then INFO server through the breaker at once, not 700 ms later.
+    await jest.advanceTimersByTimeAsync(0);
+    expect(client.ping).toHaveBeenCalledTimes(1);
+    expect(client.info).toHaveBeenCalled();
+    expect(redis.breakerState).toBe('closed');
+    expect(redis.serverVersion).toBe('7.2.4');
+  });
+
+  it('a Sentinel failing while the primary answers is no outage: no warning, nothing skipped', async () => {
+    const { redis, client, skips } = throughSentinel();
+    client.primaryIs('10.0.0.1');
+    client.emit('error', 'obseve client error: Error: connect ECONNREFUSED 10.0.0.9:26379');
+    await expect(redis.run(async () => 'value')).resolves.toBe('value');
+    expect(skips).toEqual([]);
+    expect(warn).not.toHaveBeenCalled();
+    expect(client.ping).not.toHaveBeenCalled();
+  });
+
   it('a refused background PING is tried again every REDIS_PROBE_INTERVAL_MS while there is no primary', async () => {
     const { redis, client } = throughSentinel();
     client.master = undefined;

@@ -59,6 +59,9 @@ const MAX_PENDING_COMMANDS = 1000;
 
 // A slow handshake costs requests nothing (commands fail at once while disconnected).
 const CONNECT_TIMEOUT_MS = 5000;
+// Through Sentinel, a round of asking the Sentinels holds node-redis's commands until it ends:
+// a Sentinel or node that does not connect or answer within this is given up for the next.
+const SENTINEL_TIMEOUT_MS = 1000;
 
 /**
  * The node-redis client for `REDIS_URL`, or its Sentinel client for `REDIS_SENTINELS`, not yet
@@ -91,18 +94,28 @@ export async function createRedisClient(config: ConfigType<typeof redisConfig>):
     replicaPoolSize: 0,
     // The primary's connection errors come out as the Sentinel client's 'error' events.
     passthroughClientErrorEvents: true,
+    // Asks the Sentinels which node is primary this often, and moves when they name another.
+    // node-redis would also learn it from their +switch-master, but 5.12 subscribes to
+    // 'switch-master' and never hears it; and a primary that hangs (or whose node is gone)
+    // without closing the connection is never left otherwise. While a round of asking runs,
+    // node-redis holds commands: a Sentinel that accepts and does not answer is given up after
+    // SENTINEL_TIMEOUT_MS, and the request path is bounded by REDIS_TIMEOUT_MS anyway.
+    scanInterval: config.probeIntervalMs,
     nodeClientOptions: {
       ...credentials,
       ...commands,
       // A lost primary connection is not re-dialled at the same address: node-redis asks the
       // Sentinels which node is primary now and connects there (a node that was primary may be
       // back empty, or as a read-only replica). RedisConnection starts that rediscovery.
-      socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy: false },
+      socket: { connectTimeout: SENTINEL_TIMEOUT_MS, reconnectStrategy: false },
     },
     sentinelClientOptions: {
       username: sentinel.username,
       password: sentinel.password,
-      socket: { connectTimeout: CONNECT_TIMEOUT_MS },
+      // No handshake commands of its own (they have no time limit), and a limit on the others.
+      disableClientInfo: true,
+      commandOptions: { timeout: SENTINEL_TIMEOUT_MS },
+      socket: { connectTimeout: SENTINEL_TIMEOUT_MS },
     },
   }) as unknown as RedisSentinelType;
 }
@@ -294,9 +307,14 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private watchSentinel(sentinel: RedisSentinelType): void {
     const master = this.config.sentinel!.master;
     // Without a listener node-redis's 'error' events would throw: a Sentinel that does not
-    // answer, or (passed through) the primary's connection failing. An outage, logged once until
-    // Redis is back; a lost primary connection is not re-dialled by node-redis: rediscover.
+    // answer, or (passed through) the primary's connection failing. Without a primary, an
+    // outage, logged once until Redis is back (a lost primary connection is not re-dialled by
+    // node-redis: rediscover); with one, only a Sentinel failed, and requests are not affected.
     sentinel.on('error', (error: unknown) => {
+      if (this.ready) {
+        this.logger.debug(`Redis Sentinel: ${error instanceof Error ? error.message : String(error)}`);
+        return;
+      }
       this.unreachable(error);
       this.rediscover();
     });
@@ -346,6 +364,9 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private back(): void {
     if (this.outageLogged) this.logger.log(`Redis is back (primary ${this.primaryAddress ?? 'unknown'}); the shared cache tier is on again`);
     this.outageLogged = false;
+    // The primary may be another server: its version again. Through the breaker like any call,
+    // so if the breaker opened on the node that failed (a hung primary times out), this is its
+    // probe, at once rather than at the next tick.
     this.readServerVersion();
   }
 
