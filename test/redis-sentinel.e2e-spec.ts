@@ -383,7 +383,6 @@ describeWithRedis('Redis through Sentinel: a failover under load costs requests 
   }, 120_000);
 
   afterAll(async () => {
-    if (process.env.E2E_DUMP) apps.forEach((app, i) => writeFileSync(`${process.env.E2E_DUMP}-${i}.log`, app.output()));
     await Promise.all(apps.map((app) => app.stop('SIGKILL')));
     for (const server of servers) if (server.admin.isOpen) server.admin.destroy();
     for (const child of processes) {
