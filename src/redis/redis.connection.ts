@@ -135,8 +135,9 @@ const address = (node: { host: string; port: number }) => (node.host.includes(':
  * primary the Sentinels name. When that connection is lost (the primary died, or a failover is
  * under way) requests skip Redis at once, and a background PING sets node-redis's rediscovery
  * going: it asks the Sentinels about once a second until they name a reachable primary (the same
- * one back, or the promoted replica), and a `+switch-master` the Sentinels publish cuts that
- * short. A change of primary is a failover: counted, and logged once with both addresses.
+ * one back, or the promoted replica). A primary that hangs instead is left when the periodic
+ * question to the Sentinels (`scanInterval`) names another. A change of primary is a failover:
+ * counted, and logged once with both addresses.
  */
 @Injectable()
 export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
