@@ -325,6 +325,21 @@ describe('RedisConnection through Sentinel', () => {
     await expect(redis.run(async () => 'value')).resolves.toBe('value');
   });
 
+  it('a first connection given up because the process is shutting down is not "back"', async () => {
+    const { redis, client } = throughSentinel();
+    client.isReady = false;
+    let finish: (value: FakeSentinel) => void = () => undefined;
+    client.connect.mockImplementationOnce(() => new Promise<FakeSentinel>((resolve) => (finish = resolve)));
+    redis.onModuleInit();
+    client.emit('error', 'obseve client error: Error: connect ECONNREFUSED 127.0.0.1:26379');
+    const closed = redis.onApplicationShutdown();
+    finish(client);
+    await closed;
+    await jest.advanceTimersByTimeAsync(0);
+    expect(log.mock.calls.map(([message]) => message)).not.toContainEqual(expect.stringMatching(/^Redis is back/));
+    expect(client.info).not.toHaveBeenCalled();
+  });
+
   it('when no Sentinel answered the first connection, starts it again (node-redis gives it up) until one does', async () => {
     const { redis, client } = throughSentinel();
     client.isReady = false;

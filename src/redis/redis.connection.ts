@@ -282,8 +282,9 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     const client = this.client;
     if (!client || this.shuttingDown) return;
     client.connect().then(
-      // The URL client says so with 'ready'; the Sentinel client has its primary connected now.
-      () => this.sentinel && this.back(),
+      // The URL client says so with 'ready'; the Sentinel client has its primary connected now
+      // (or gave its connection up because it is being closed).
+      () => this.sentinel && this.ready && this.back(),
       (error: Error) => this.connectFailed(error),
     );
   }
@@ -363,6 +364,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   }
 
   private back(): void {
+    if (this.shuttingDown) return;
     if (this.outageLogged) this.logger.log(`Redis is back (primary ${this.primaryAddress ?? 'unknown'}); the shared cache tier is on again`);
     this.outageLogged = false;
     // The primary may be another server: its version again. Through the breaker like any call,
