@@ -196,12 +196,14 @@ if (!hasKubectl()) {
       rendered.set('base', render('deploy/base'));
       for (const overlay of OVERLAYS) rendered.set(overlay, render(`deploy/overlays/${overlay}`));
       rendered.set('production+prometheus-operator', renderWithComponent('production', 'prometheus-operator'));
+      rendered.set('development+redis-sentinel', renderWithComponent('development', 'redis-sentinel'));
+      rendered.set('production+redis-sentinel', renderWithComponent('production', 'redis-sentinel'));
     });
     const overlay = (name: string): K8sObject[] => rendered.get(name) as K8sObject[];
 
-    it('has the development and production overlays and the redis, shoutcloud-selfhosted and prometheus-operator components', () => {
+    it('has the development and production overlays and the redis, redis-sentinel, shoutcloud-selfhosted and prometheus-operator components', () => {
       expect(OVERLAYS).toEqual(expect.arrayContaining(['development', 'production']));
-      expect(COMPONENTS).toEqual(expect.arrayContaining(['redis', 'shoutcloud-selfhosted', 'prometheus-operator']));
+      expect(COMPONENTS).toEqual(expect.arrayContaining(['redis', 'redis-sentinel', 'shoutcloud-selfhosted', 'prometheus-operator']));
     });
 
     it('the prometheus-operator component: a ServiceMonitor on the API Service /metrics, and the PrometheusRule from the one rules file', () => {
@@ -239,7 +241,26 @@ if (!hasKubectl()) {
       expect(apiDeployment(overlay(name))).toBeDefined();
     });
 
-    it.each(['base', ...OVERLAYS, 'production+prometheus-operator'])('every object of %s validates against the Kubernetes schemas', async (name) => {
+    it('the redis-sentinel component: the API asks the Sentinels it names for the primary, and may reach them', () => {
+      const objects = overlay('development+redis-sentinel');
+      const env = validateEnvironment(configOf(objects));
+      expect(env.REDIS_URL).toBeUndefined();
+      expect(env.REDIS_SENTINELS).toMatch(/:26379$/);
+      expect(env.REDIS_SENTINEL_MASTER).toBeTruthy();
+      // Nothing of Redis is deployed: it points at an existing Sentinel set.
+      expect(workloads(objects).map((w) => w.metadata.name)).toEqual(workloads(overlay('development')).map((w) => w.metadata.name));
+      const egress = (find(objects, 'NetworkPolicy', 'transform-api')?.spec as { egress: Array<{ ports?: Array<{ port: number }> }> }).egress;
+      const ports = egress.flatMap((rule) => rule.ports?.map((p) => p.port) ?? []);
+      expect(ports).toEqual(expect.arrayContaining([26379, 6379]));
+    });
+
+    it('the redis-sentinel component with the bundled Redis (production lists it) is a configuration the API refuses at start-up', () => {
+      expect(() => validateEnvironment(configOf(overlay('production+redis-sentinel')))).toThrow(
+        expect.objectContaining({ problems: [expect.stringMatching(/^REDIS_URL and REDIS_SENTINELS: both set/)] }),
+      );
+    });
+
+    it.each(['base', ...OVERLAYS, 'production+prometheus-operator', 'development+redis-sentinel'])('every object of %s validates against the Kubernetes schemas', async (name) => {
       for (const object of overlay(name)) {
         await expect(validateSchema(object)).resolves.toBeUndefined();
       }

@@ -84,3 +84,42 @@ describe('validateEnvironment', () => {
     );
   });
 });
+
+describe('validateEnvironment: the ways to reach Redis', () => {
+  const sentinels = { REDIS_SENTINELS: 'sentinel-0:26379, sentinel-1:26379,[fd00::2]:26379', REDIS_SENTINEL_MASTER: 'cache' };
+
+  it.each([
+    ['a URL alone', { REDIS_URL: 'redis://redis:6379' }],
+    ['a URL and a password beside it', { REDIS_URL: 'redis://redis:6379', REDIS_PASSWORD: 'secret' }],
+    ['Sentinels and the master name', sentinels],
+    ['Sentinels with credentials for both', { ...sentinels, REDIS_USERNAME: 'api', REDIS_PASSWORD: 'a', REDIS_SENTINEL_USERNAME: 's', REDIS_SENTINEL_PASSWORD: 'b' }],
+    ['Sentinels with passwords only', { ...sentinels, REDIS_PASSWORD: 'a', REDIS_SENTINEL_PASSWORD: 'b' }],
+  ])('accepts %s', (_, raw) => {
+    expect(() => validateEnvironment(raw)).not.toThrow();
+  });
+
+  it.each([
+    ['both ways', { REDIS_URL: 'redis://redis:6379', ...sentinels }, /^REDIS_URL and REDIS_SENTINELS: both set/],
+    ['Sentinels without the master name', { REDIS_SENTINELS: 's:26379' }, /^REDIS_SENTINEL_MASTER: unset, but REDIS_SENTINELS needs/],
+    ['a master name without Sentinels', { REDIS_SENTINEL_MASTER: 'cache' }, /^REDIS_SENTINELS: unset, but REDIS_SENTINEL_MASTER is set/],
+    ['a user without a password', { ...sentinels, REDIS_USERNAME: 'api' }, /^REDIS_USERNAME: set without REDIS_PASSWORD$/],
+    ['a Sentinel user without a password', { ...sentinels, REDIS_SENTINEL_USERNAME: 's' }, /^REDIS_SENTINEL_USERNAME: set without REDIS_SENTINEL_PASSWORD$/],
+    ['a password and no Redis', { REDIS_PASSWORD: 'a' }, /^REDIS_USERNAME, REDIS_PASSWORD: set, but neither REDIS_URL nor REDIS_SENTINELS is$/],
+    ['a Sentinel password with a URL', { REDIS_URL: 'redis://redis:6379', REDIS_SENTINEL_PASSWORD: 'b' }, /^REDIS_SENTINEL_USERNAME, REDIS_SENTINEL_PASSWORD: set, but REDIS_SENTINELS is not$/],
+    ['a password in the URL and beside it', { REDIS_URL: 'redis://:a@redis:6379', REDIS_PASSWORD: 'b' }, /^REDIS_URL and REDIS_USERNAME\/REDIS_PASSWORD: credentials in both/],
+  ])('refuses %s, naming the variables', (_, raw, line) => {
+    try {
+      validateEnvironment(raw);
+      throw new Error('expected a refusal');
+    } catch (error) {
+      expect(error).toBeInstanceOf(EnvironmentError);
+      expect((error as EnvironmentError).problems).toEqual([expect.stringMatching(line)]);
+    }
+  });
+
+  it.each(['sentinel-0', 'sentinel-0:', ':26379', 'a:1,,b:2', 'a:1 b:2', 'fd00::2:26379'])('refuses REDIS_SENTINELS=%s', (value) => {
+    expect(() => validateEnvironment({ REDIS_SENTINELS: value, REDIS_SENTINEL_MASTER: 'cache' })).toThrow(
+      expect.objectContaining({ problems: [expect.stringMatching(/^REDIS_SENTINELS=.*host:port/)] }),
+    );
+  });
+});

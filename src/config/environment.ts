@@ -5,6 +5,7 @@ import {
   IsOptional,
   IsString,
   IsUrl,
+  Matches,
   Max,
   Min,
   validateSync,
@@ -19,6 +20,9 @@ const SWITCH = ['on', 'off'] as const;
 const toInteger = Transform(({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value,
 );
+
+/** `host:port` or `[ipv6]:port`, comma-separated. */
+const SENTINEL_LIST = /^\s*(?:\[[0-9a-fA-F:.]+\]|[^\s,:[\]]+):\d{1,5}\s*(?:,\s*(?:\[[0-9a-fA-F:.]+\]|[^\s,:[\]]+):\d{1,5}\s*)*$/;
 
 /**
  * Every environment variable the service reads (`.env.example` lists them all), with its default.
@@ -93,6 +97,29 @@ export class Environment {
   @IsOptional()
   @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true })
   REDIS_URL?: string = undefined;
+
+  /**
+   * Redis Sentinels to ask for the current primary, as comma-separated `host:port`: the other way
+   * to reach the shared Redis than `REDIS_URL` (one of the two, never both). Needs `REDIS_SENTINEL_MASTER`.
+   */
+  @IsOptional()
+  @Matches(SENTINEL_LIST, { message: 'must be comma-separated host:port pairs, e.g. sentinel-0:26379,sentinel-1:26379' })
+  REDIS_SENTINELS?: string = undefined;
+
+  /** The name the Sentinels monitor the primary under (`sentinel monitor <name> ...`). Needs `REDIS_SENTINELS`. */
+  @IsOptional() @IsString() REDIS_SENTINEL_MASTER?: string = undefined;
+
+  /** ACL user for the Redis nodes (primary and replicas). Unset: the default user. Needs `REDIS_PASSWORD`. */
+  @IsOptional() @IsString() REDIS_USERNAME?: string = undefined;
+
+  /** Password for the Redis nodes; with `REDIS_URL`, instead of one inside the URL. Unset: no AUTH. */
+  @IsOptional() @IsString() REDIS_PASSWORD?: string = undefined;
+
+  /** ACL user for the Sentinels. Unset: the default user. Needs `REDIS_SENTINEL_PASSWORD`. */
+  @IsOptional() @IsString() REDIS_SENTINEL_USERNAME?: string = undefined;
+
+  /** Password for the Sentinels (`requirepass` in sentinel.conf). Unset: no AUTH. */
+  @IsOptional() @IsString() REDIS_SENTINEL_PASSWORD?: string = undefined;
 
   /** Timeout of one Redis command, in ms; past it the request goes on without Redis. Default 100. */
   @toInteger @IsInt() @Min(1) @Max(10_000) REDIS_TIMEOUT_MS = 100;
@@ -184,7 +211,42 @@ export function validateEnvironment(raw: NodeJS.ProcessEnv): Environment {
   if (env.SHOUTCLOUD_HEDGE_MIN_MS > env.SHOUTCLOUD_HEDGE_MAX_MS) {
     throw new EnvironmentError(['SHOUTCLOUD_HEDGE_MIN_MS: must not exceed SHOUTCLOUD_HEDGE_MAX_MS']);
   }
+  const redisProblems = redisCombinationProblems(env);
+  if (redisProblems.length > 0) throw new EnvironmentError(redisProblems);
   return env;
+}
+
+/** The ways to reach Redis and their credentials are each valid alone; these are the combinations that are not. */
+function redisCombinationProblems(env: Environment): string[] {
+  const problems: string[] = [];
+  const set = (value: string | undefined) => value !== undefined;
+  if (set(env.REDIS_URL) && set(env.REDIS_SENTINELS)) {
+    problems.push('REDIS_URL and REDIS_SENTINELS: both set; reach Redis one way, by its URL or through Sentinel');
+  }
+  if (set(env.REDIS_SENTINELS) !== set(env.REDIS_SENTINEL_MASTER)) {
+    problems.push(
+      set(env.REDIS_SENTINELS)
+        ? 'REDIS_SENTINEL_MASTER: unset, but REDIS_SENTINELS needs the name the Sentinels monitor the primary under'
+        : 'REDIS_SENTINELS: unset, but REDIS_SENTINEL_MASTER is set; list the Sentinels as host:port,host:port',
+    );
+  }
+  if (set(env.REDIS_USERNAME) && !set(env.REDIS_PASSWORD)) problems.push('REDIS_USERNAME: set without REDIS_PASSWORD');
+  if (set(env.REDIS_SENTINEL_USERNAME) && !set(env.REDIS_SENTINEL_PASSWORD)) {
+    problems.push('REDIS_SENTINEL_USERNAME: set without REDIS_SENTINEL_PASSWORD');
+  }
+  if ((set(env.REDIS_USERNAME) || set(env.REDIS_PASSWORD)) && !set(env.REDIS_URL) && !set(env.REDIS_SENTINELS)) {
+    problems.push('REDIS_USERNAME, REDIS_PASSWORD: set, but neither REDIS_URL nor REDIS_SENTINELS is');
+  }
+  if ((set(env.REDIS_SENTINEL_USERNAME) || set(env.REDIS_SENTINEL_PASSWORD)) && !set(env.REDIS_SENTINELS)) {
+    problems.push('REDIS_SENTINEL_USERNAME, REDIS_SENTINEL_PASSWORD: set, but REDIS_SENTINELS is not');
+  }
+  if (set(env.REDIS_URL) && (set(env.REDIS_USERNAME) || set(env.REDIS_PASSWORD))) {
+    const url = new URL(env.REDIS_URL!);
+    if (url.username || url.password) {
+      problems.push('REDIS_URL and REDIS_USERNAME/REDIS_PASSWORD: credentials in both; keep them in one place');
+    }
+  }
+  return problems;
 }
 
 let loaded: Environment | undefined;

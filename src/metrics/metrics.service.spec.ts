@@ -11,7 +11,7 @@ function metricsService() {
   const answers = new EventEmitter<Shout>();
   const client = { breakerState: 'closed', onTry: events(), onRetry: events(), onHedge: events() } as unknown as ShoutcloudClient;
   const shoutcloud = { onAnswer: answers.addListener, onCall: events(), onMismatch: events() } as unknown as ShoutcloudService;
-  const redis = { enabled: false, onSkip: events() } as unknown as RedisConnection;
+  const redis = { enabled: false, onSkip: events(), onFailover: events() } as unknown as RedisConnection;
   const metrics = new MetricsService(client, shoutcloud, redis);
   metrics.onModuleInit();
   return { metrics, answer: (provenance: Shout['provenance']) => answers.emit({ output: 'X', provenance }) };

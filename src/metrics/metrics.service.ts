@@ -133,6 +133,12 @@ export class MetricsService implements OnModuleInit {
     registers: [this.registry],
   });
 
+  readonly redisFailovers = new Counter({
+    name: 'redis_failovers_total',
+    help: 'Primary changes seen through Redis Sentinel (REDIS_SENTINELS): the Sentinels named another primary than the one in use.',
+    registers: [this.registry],
+  });
+
   constructor(
     private readonly client: ShoutcloudClient,
     private readonly shoutcloud: ShoutcloudService,
@@ -184,6 +190,7 @@ export class MetricsService implements OnModuleInit {
     // Label handles resolved once: a skip can happen on every request while Redis is out.
     const skips = Object.fromEntries(REDIS_SKIP_REASONS.map((reason) => [reason, this.redisSkips.labels({ reason })]));
     this.redis.onSkip((reason) => skips[reason].inc());
+    this.redis.onFailover(() => this.redisFailovers.inc());
     this.shoutcloud.onAnswer(({ provenance }) => this.pendingOutcomes[provenance]++);
   }
 

@@ -4,8 +4,10 @@ import { RedisConnection } from './redis.connection.js';
 
 /**
  * Reports Redis as information only: every replica shares it, so failing readiness on it would
- * take them all out of the Service at once. The key is always `up`; `connected` says
- * whether the client holds a connection, `breaker` whether requests use it (`closed`) or skip it
+ * take them all out of the Service at once. The key is always `up`; `via` says how Redis is
+ * reached (`url` or `sentinel`), `primary` the address in use (through Sentinel: the primary
+ * they last named, with `sentinelMaster` and the `failovers` seen), `connected` whether the
+ * client holds a connection to it, `breaker` whether requests use it (`closed`) or skip it
  * because it stopped answering (`open`, `half-open` while the background probe runs).
  */
 @Injectable()
@@ -18,8 +20,12 @@ export class RedisHealthIndicator {
   check(key = 'redis') {
     const indicator = this.health.check(key);
     if (!this.redis.enabled) return indicator.up({ configured: false });
+    const sentinel = this.redis.config.sentinel;
     return indicator.up({
       configured: true,
+      via: this.redis.via,
+      primary: this.redis.primary ?? null,
+      ...(sentinel && { sentinelMaster: sentinel.master, failovers: this.redis.failovers }),
       connected: this.redis.ready,
       breaker: this.redis.breakerState,
       ...(this.redis.serverVersion && { version: this.redis.serverVersion }),
