@@ -30,7 +30,7 @@ export type RedisEndpoint = RedisClientType | RedisSentinelType;
  * The commands a caller of {@link RedisConnection.run} may use. node-redis's Sentinel client has
  * them with the same arguments and replies (it runs them on the current primary's connection).
  */
-export type RedisCommands = Pick<RedisClientType, 'get' | 'set' | 'multi' | 'ping' | 'info'>;
+export type RedisCommands = Pick<RedisClientType, 'get' | 'set' | 'del' | 'multi' | 'ping' | 'info'>;
 
 /** How Redis is reached: `url` (`REDIS_URL`) or `sentinel` (`REDIS_SENTINELS`). */
 export type RedisVia = 'url' | 'sentinel';
