@@ -1,10 +1,10 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { REDIS_BREAKER_STATES, REDIS_SKIP_REASONS, RedisConnection } from '../redis/redis.connection.js';
+import { REDIS_SKIP_REASONS, RedisConnection } from '../redis/redis.connection.js';
+import { BREAKER_STATES } from '../resilience/breaker-state.js';
 import { ShoutcloudClient } from '../shoutcloud/shoutcloud.client.js';
 import { ShoutcloudService, type Provenance } from '../shoutcloud/shoutcloud.service.js';
 
-const BREAKER_STATES = ['closed', 'half-open', 'open'] as const;
 
 /** One route template, method and status: answers since the last scrape, and its duration histogram. */
 export interface HttpSeries {
@@ -172,7 +172,7 @@ export class MetricsService implements OnModuleInit {
       registers: [this.registry],
       collect() {
         if (!redisSource.enabled) return;
-        for (const state of REDIS_BREAKER_STATES) this.set({ state }, redisSource.breakerState === state ? 1 : 0);
+        for (const state of BREAKER_STATES) this.set({ state }, redisSource.breakerState === state ? 1 : 0);
       },
     });
     collectDefaultMetrics({ register: this.registry });

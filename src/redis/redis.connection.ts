@@ -14,6 +14,7 @@ import {
   type CircuitBreakerPolicy,
   type IPolicy,
 } from 'cockatiel';
+import { breakerStateName, type BreakerState } from '../resilience/breaker-state.js';
 import { redisCommandAttributes, SpanName, withSpan } from '../tracing/tracing.js';
 import { redisConfig } from './redis.config.js';
 
@@ -48,8 +49,6 @@ export interface RedisFailover {
 export const REDIS_SKIP_REASONS = ['disconnected', 'breaker_open', 'timeout', 'error'] as const;
 export type RedisSkipReason = (typeof REDIS_SKIP_REASONS)[number];
 
-export const REDIS_BREAKER_STATES = ['closed', 'half-open', 'open'] as const;
-export type RedisBreakerState = (typeof REDIS_BREAKER_STATES)[number];
 
 // node-redis's own command timeout only covers commands not yet written to the socket, and a
 // paused Redis keeps accepting writes: what piles up is commands waiting for a reply. The
@@ -217,10 +216,8 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** `closed`: requests use Redis; `open`: they skip it; `half-open`: the probe is running. */
-  get breakerState(): RedisBreakerState {
-    const state = this.breaker.state;
-    if (state === CircuitState.Closed) return 'closed';
-    return state === CircuitState.HalfOpen ? 'half-open' : 'open';
+  get breakerState(): BreakerState {
+    return breakerStateName(this.breaker.state);
   }
 
   /** The server's `redis_version`, once a connection has answered `INFO server`. */

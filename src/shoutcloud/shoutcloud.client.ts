@@ -24,6 +24,7 @@ import {
   type TimeoutPolicy,
 } from 'cockatiel';
 import { ERROR_SENTENCES } from '../errors/error-sentences.js';
+import { breakerStateName, type BreakerState } from '../resilience/breaker-state.js';
 import { SpanName, upstreamTryAttributes, withSpan } from '../tracing/tracing.js';
 import { RetryBudget } from './retry-budget.js';
 import type { ClosableAdapter } from './shoutcloud.http-adapter.js';
@@ -137,10 +138,8 @@ export class ShoutcloudClient implements OnApplicationShutdown {
   }
 
   /** `closed`, `open` or `half-open`. */
-  get breakerState(): 'closed' | 'open' | 'half-open' {
-    const state = this.breaker.state;
-    if (state === CircuitState.Closed) return 'closed';
-    return state === CircuitState.HalfOpen ? 'half-open' : 'open';
+  get breakerState(): BreakerState {
+    return breakerStateName(this.breaker.state);
   }
 
   /** How the most recent upstream try ended, `none` before the first. */

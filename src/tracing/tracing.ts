@@ -1,5 +1,6 @@
 import { context, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { environment } from '../config/environment.js';
+import type { BreakerState } from '../resilience/breaker-state.js';
 
 /** Names of the spans this service starts below the request span, one place for all of them. */
 export const SpanName = {
@@ -28,7 +29,7 @@ export function cacheTierAttributes(tier: 'memory' | 'redis'): Attributes {
  * Attributes of one upstream try: `attempt` counts from 1; `breakerState` is the circuit
  * breaker's state when the try starts.
  */
-export function upstreamTryAttributes(attempt: number, breakerState: 'closed' | 'open' | 'half-open'): Attributes {
+export function upstreamTryAttributes(attempt: number, breakerState: BreakerState): Attributes {
   return { 'shoutcloud.attempt': attempt, 'shoutcloud.breaker.state': breakerState, 'http.request.method': 'POST' };
 }
 
