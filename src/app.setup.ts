@@ -4,9 +4,9 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { ConfigType } from '@nestjs/config';
-import { AppModule } from './app.module.js';
+import { AppModule, type AppOptions } from './app.module.js';
 import { appConfig } from './config/app.config.js';
-import { environment } from './config/environment.js';
+import { Environment, validateEnvironment } from './config/environment.js';
 import { setupSwagger } from './docs/swagger.setup.js';
 import { parseFormBody, parseJsonBody } from './http/body-parsers.js';
 import { securityHeadersFor } from './http/security-headers.js';
@@ -29,21 +29,30 @@ function requestId(request: IncomingMessage): string {
   return id;
 }
 
-/** Builds the application with every global piece in place; `main.ts` only listens. */
-export async function createApp(): Promise<NestFastifyApplication> {
-  const env = environment();
+/**
+ * Builds the application with every global piece in place, configured by `environment`: a
+ * validated {@link Environment}, or raw variables to validate (an `EnvironmentError` names each
+ * bad one). Nothing is read from `process.env`, so one process can hold several apps (tests).
+ * `main.ts` adds the process's part: signals, listening.
+ */
+export async function createApp(
+  environment: Environment | Readonly<Record<string, string | undefined>>,
+  options: AppOptions = {},
+): Promise<NestFastifyApplication> {
+  const env = environment instanceof Environment ? environment : validateEnvironment(environment);
+  const { maxBodyBytes, trustProxyHops } = appConfig(env);
   const adapter = new FastifyAdapter({
     // No Nest middleware here (per-request work is Fastify hooks), so no middleware engine to run
     // on every request; a middleware added later fails start-up loudly.
     skipMiddie: true,
-    bodyLimit: env.MAX_BODY_BYTES,
+    bodyLimit: maxBodyBytes,
     genReqId: requestId,
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true },
     // The client IP (rate limits) is the address TRUST_PROXY_HOPS proxies back in X-Forwarded-For.
-    trustProxy: (_address: string, hop: number) => hop < env.TRUST_PROXY_HOPS,
+    trustProxy: (_address: string, hop: number) => hop < trustProxyHops,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, { bufferLogs: true });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env, options), adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
 
@@ -81,7 +90,5 @@ export async function createApp(): Promise<NestFastifyApplication> {
   installRequestLog(fastify);
   app.useGlobalFilters(new ApiExceptionFilter());
   setupSwagger(app);
-  // useProcessExit: exit 0 once drained, instead of re-raising SIGTERM (which exits 143).
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   return app;
 }

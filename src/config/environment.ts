@@ -22,7 +22,8 @@ const toInteger = Transform(({ value }: { value: unknown }) =>
 
 /**
  * Every environment variable the service reads (README: Configuration), with its default.
- * Validated once at start-up; a bad value stops the process with one line per variable.
+ * Validated once per app (`createApp`); in `main.ts` a bad value stops the process with one line
+ * per variable.
  */
 export class Environment {
   /** TCP port to listen on. Default 3000. */
@@ -163,7 +164,7 @@ function describe(error: ValidationError): string {
  * Validates the raw environment. Absent and blank variables keep their defaults, so `FOO=` in a
  * manifest means "use the default" rather than "empty".
  */
-export function validateEnvironment(raw: NodeJS.ProcessEnv): Environment {
+export function validateEnvironment(raw: Readonly<Record<string, string | undefined>>): Environment {
   const present = Object.fromEntries(
     Object.keys(new Environment())
       .filter((key) => raw[key] !== undefined && raw[key].trim() !== '')
@@ -179,12 +180,4 @@ export function validateEnvironment(raw: NodeJS.ProcessEnv): Environment {
     throw new EnvironmentError(['SHOUTCLOUD_HEDGE_MIN_MS: must not exceed SHOUTCLOUD_HEDGE_MAX_MS']);
   }
   return env;
-}
-
-let loaded: Environment | undefined;
-
-/** The validated environment of this process, read once. */
-export function environment(): Environment {
-  loaded ??= validateEnvironment(process.env);
-  return loaded;
 }

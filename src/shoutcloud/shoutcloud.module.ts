@@ -1,7 +1,7 @@
 import { HttpModule } from '@nestjs/axios';
 import { CacheModule } from '@nestjs/cache-manager';
 import { Module } from '@nestjs/common';
-import { ConfigModule, type ConfigType } from '@nestjs/config';
+import type { ConfigType } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { RedisModule } from '../redis/redis.module.js';
 import { createMemoryTier, ShoutcloudCache } from './shoutcloud.cache.js';
@@ -13,7 +13,6 @@ import { ShoutcloudService } from './shoutcloud.service.js';
 
 @Module({
   imports: [
-    ConfigModule.forFeature(shoutcloudConfig),
     RedisModule,
     TerminusModule,
     HttpModule.register({
@@ -34,7 +33,6 @@ import { ShoutcloudService } from './shoutcloud.service.js';
       proxy: false,
     }),
     CacheModule.registerAsync({
-      imports: [ConfigModule.forFeature(shoutcloudConfig)],
       inject: [shoutcloudConfig.KEY],
       useFactory: (config: ConfigType<typeof shoutcloudConfig>) => ({ stores: [createMemoryTier(config)] }),
     }),

@@ -1,0 +1,13 @@
+import { registerAs, type ConfigObject } from '@nestjs/config';
+import type { Environment } from './environment.js';
+
+/**
+ * A feature's `registerAs` namespace, computed from the app's validated environment: it has the
+ * usual `KEY` to inject and `ConfigType<typeof namespace>` to type it, and its factory takes the
+ * {@link Environment} that `ConfigurationModule` was given, so two apps in one process can be
+ * configured differently (none reads `process.env`).
+ */
+export function configNamespace<T extends ConfigObject>(name: string, read: (env: Environment) => T) {
+  // registerAs only attaches the token; the factory's parameter is ConfigurationModule's to fill.
+  return registerAs(name, read as unknown as () => T) as unknown as typeof read & { readonly KEY: string };
+}
