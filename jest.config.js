@@ -28,6 +28,14 @@ export default {
   testTimeout: 30_000,
   projects: [
     { ...shared, displayName: 'unit', roots: ['<rootDir>/src'], testMatch: ['**/*.spec.ts'] },
-    { ...shared, displayName: 'e2e', roots: ['<rootDir>/test'], testMatch: ['**/*.e2e-spec.ts'] },
+    {
+      ...shared,
+      displayName: 'e2e',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.e2e-spec.ts'],
+      // Tests import the app's code from ../src for its types; they run the build in dist/,
+      // which carries what the Swagger CLI plugin adds (the /docs-json under test).
+      moduleNameMapper: { '^(?:\\.\\./)+src/(.*)$': '<rootDir>/dist/$1', ...shared.moduleNameMapper },
+    },
   ],
 };
