@@ -26,6 +26,11 @@ const shared = {
 /** @type {import('jest').Config} */
 export default {
   testTimeout: 30_000,
+  // Most of an e2e spec's time is spent waiting (upstream latency, timeouts, child processes),
+  // so more workers than cores (jest's default on 2 cores is one) shorten the run.
+  maxWorkers: 4,
+  // A worker that has loaded the app for several files holds on to their modules: recycle it.
+  workerIdleMemoryLimit: '1GB',
   projects: [
     { ...shared, displayName: 'unit', roots: ['<rootDir>/src'], testMatch: ['**/*.spec.ts'] },
     {
