@@ -104,7 +104,7 @@ describe('POST /transform/batch', () => {
 });
 
 describe('POST /transform/batch when Shoutcloud fails', () => {
-  const FAST = { SHOUTCLOUD_TIMEOUT_MS: '200', REQUEST_DEADLINE_MS: '1500', SHOUTCLOUD_BREAKER_THRESHOLD: '1000' };
+  const FAST = { SHOUTCLOUD_TIMEOUT_MS: '400', REQUEST_DEADLINE_MS: '3000', SHOUTCLOUD_BREAKER_THRESHOLD: '1000' };
 
   it('fails as a whole with the usual 503 when an item has no answer', async () => {
     app = await startTestApp({ SHOUTCLOUD_URL: upstream.url, ...FAST });
