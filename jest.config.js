@@ -31,6 +31,7 @@ export default {
   maxWorkers: 4,
   // A worker that has loaded the app for several files holds on to their modules: recycle it.
   workerIdleMemoryLimit: '1GB',
+  testSequencer: '<rootDir>/test/support/sequencer.js',
   projects: [
     { ...shared, displayName: 'unit', roots: ['<rootDir>/src'], testMatch: ['**/*.spec.ts'] },
     {
