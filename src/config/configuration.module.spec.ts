@@ -41,4 +41,8 @@ describe('ConfigurationModule', () => {
     expect(one.shoutcloud).toMatchObject({ coalesce: false, timeoutMs: 1000 });
     expect(two.shoutcloud).toMatchObject({ coalesce: true, timeoutMs: 50 });
   });
+
+  it('says where a namespace comes from when called without an environment (as ConfigModule.forFeature would)', () => {
+    expect(() => (shoutcloudConfig as unknown as () => unknown)()).toThrow("the 'shoutcloud' namespace is provided by ConfigurationModule, not ConfigModule");
+  });
 });
