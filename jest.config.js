@@ -26,8 +26,22 @@ const shared = {
 /** @type {import('jest').Config} */
 export default {
   testTimeout: 30_000,
+  // Most of an e2e spec's time is spent waiting (upstream latency, timeouts, child processes),
+  // so more workers than cores (jest's default on 2 cores is one) shorten the run.
+  maxWorkers: 4,
+  // A worker that has loaded the app for several files holds on to their modules: recycle it.
+  workerIdleMemoryLimit: '1GB',
+  testSequencer: '<rootDir>/test/support/sequencer.js',
   projects: [
     { ...shared, displayName: 'unit', roots: ['<rootDir>/src'], testMatch: ['**/*.spec.ts'] },
-    { ...shared, displayName: 'e2e', roots: ['<rootDir>/test'], testMatch: ['**/*.e2e-spec.ts'] },
+    {
+      ...shared,
+      displayName: 'e2e',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.e2e-spec.ts'],
+      // Tests import the app's code from ../src for its types; they run the build in dist/,
+      // which carries what the Swagger CLI plugin adds (the /docs-json under test).
+      moduleNameMapper: { '^(?:\\.\\./)+src/(.*)$': '<rootDir>/dist/$1', ...shared.moduleNameMapper },
+    },
   ],
 };

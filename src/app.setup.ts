@@ -4,9 +4,9 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { ConfigType } from '@nestjs/config';
-import { AppModule } from './app.module.js';
+import { AppModule, type AppOptions } from './app.module.js';
 import { appConfig } from './config/app.config.js';
-import { environment } from './config/environment.js';
+import { Environment, validateEnvironment } from './config/environment.js';
 import { setupSwagger } from './docs/swagger.setup.js';
 import { ApiError } from './errors/api-error.js';
 import { ERROR_SENTENCES } from './errors/error-sentences.js';
@@ -36,31 +36,40 @@ function requestId(request: IncomingMessage): string {
   return id;
 }
 
-/** Builds the application with every global piece in place; `main.ts` only listens. */
-export async function createApp(): Promise<NestFastifyApplication> {
-  const env = environment();
-  const serverErrors = new ServerErrorAnswers(env.REQUEST_TIMEOUT_MS);
+/**
+ * Builds the application with every global piece in place, configured by `environment`: a
+ * validated {@link Environment}, or raw variables to validate (an `EnvironmentError` names each
+ * bad one). Nothing is read from `process.env`, so one process can hold several apps (tests).
+ * `main.ts` adds the process's part: signals, listening.
+ */
+export async function createApp(
+  environment: Environment | Readonly<Record<string, string | undefined>>,
+  options: AppOptions = {},
+): Promise<NestFastifyApplication> {
+  const env = environment instanceof Environment ? environment : validateEnvironment(environment);
+  const { maxBodyBytes, trustProxyHops, requestTimeoutMs } = appConfig(env);
+  const serverErrors = new ServerErrorAnswers(requestTimeoutMs);
   const adapter = new FastifyAdapter({
     // No Nest middleware here (per-request work is Fastify hooks), so no middleware engine to run
     // on every request; a middleware added later fails start-up loudly.
     skipMiddie: true,
-    bodyLimit: env.MAX_BODY_BYTES,
+    bodyLimit: maxBodyBytes,
     genReqId: requestId,
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true },
     // The client IP (rate limits) is the address TRUST_PROXY_HOPS proxies back in X-Forwarded-For.
-    trustProxy: (_address: string, hop: number) => hop < env.TRUST_PROXY_HOPS,
+    trustProxy: (_address: string, hop: number) => hop < trustProxyHops,
     // Headers and body within REQUEST_TIMEOUT_MS, else 408 (ServerErrorAnswers). Node
     // checks the timeouts on an interval (30 s by default), so a stalled request is closed within
     // the timeout + REQUEST_TIMEOUT_CHECK_MS. A headers timeout above the request timeout (Node's
     // 60 s default) keeps Node from ever expiring a request whose body stalls.
-    requestTimeout: env.REQUEST_TIMEOUT_MS,
-    http: { connectionsCheckingInterval: REQUEST_TIMEOUT_CHECK_MS, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, env.REQUEST_TIMEOUT_MS) },
+    requestTimeout: requestTimeoutMs,
+    http: { connectionsCheckingInterval: REQUEST_TIMEOUT_CHECK_MS, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs) },
     frameworkErrors: serverErrors.answerFrameworkError,
     // Requests that arrive while the server closes get the API's 503 (ServerErrorAnswers).
     return503OnClosing: false,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, { bufferLogs: true });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env, options), adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
 
@@ -103,7 +112,5 @@ export async function createApp(): Promise<NestFastifyApplication> {
   installRequestLog(fastify);
   app.useGlobalFilters(new ApiExceptionFilter());
   setupSwagger(app);
-  // useProcessExit: exit 0 once drained, instead of re-raising SIGTERM (which exits 143).
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   return app;
 }

@@ -1,4 +1,5 @@
 import module from 'node:module';
+import type { Environment } from './config/environment.js';
 
 // Start-up is mostly module loading (about 1,500 modules to compile). Node's compile cache keeps
 // V8's bytecode on disk (NODE_COMPILE_CACHE, else the OS temp dir); when the directory is not
@@ -6,9 +7,10 @@ import module from 'node:module';
 // is imported dynamically. Node 22.1+; absent on Node 20.
 (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
-const { environment, EnvironmentError } = await import('./config/environment.js');
+const { validateEnvironment, EnvironmentError } = await import('./config/environment.js');
+let env: Environment;
 try {
-  environment();
+  env = validateEnvironment(process.env);
 } catch (error) {
   if (!(error instanceof EnvironmentError)) throw error;
   // Before any logger exists: one plain line per bad variable, for the operator's terminal.
@@ -17,17 +19,20 @@ try {
 }
 
 // The SDK registers before the application loads, and only when tracing is on.
-const tracing = environment().OTEL_EXPORTER_OTLP_ENDPOINT ? await import('./tracing/tracing.setup.js') : undefined;
+const tracing = env.OTEL_EXPORTER_OTLP_ENDPOINT
+  ? (await import('./tracing/tracing.setup.js')).startTracing(env.OTEL_SERVICE_NAME)
+  : undefined;
 const [{ Logger }, { createApp }, { collectStartupGarbage }] = await Promise.all([
   import('@nestjs/common'),
   import('./app.setup.js'),
   import('./startup-gc.js'),
 ]);
-const app = await createApp();
+const app = await createApp(env);
 tracing?.instrumentApp(app);
+// useProcessExit: exit 0 once drained, instead of re-raising SIGTERM (which exits 143).
+app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
 // Routes are registered here (listen would do it otherwise), so their garbage is collected too.
 await app.init();
 collectStartupGarbage();
-const { PORT, HOST, SHOUTCLOUD_URL } = environment();
-await app.listen({ port: PORT, host: HOST });
-new Logger('Main').log(`transform-api listening on ${HOST}:${PORT}, Shoutcloud at ${SHOUTCLOUD_URL}`);
+await app.listen({ port: env.PORT, host: env.HOST });
+new Logger('Main').log(`transform-api listening on ${env.HOST}:${env.PORT}, Shoutcloud at ${env.SHOUTCLOUD_URL}`);

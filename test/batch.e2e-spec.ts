@@ -1,14 +1,14 @@
 import { startShoutcloudServer, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
 import { goToUpper } from '../src/shoutcloud/go-to-upper.js';
 import { reverseGraphemes } from '../src/transform/reverse-graphemes.js';
-import { startApp, type AppProcess } from './support/app-process.js';
+import { startTestApp, type TestApp } from './support/app.js';
 import { postJson, send } from './support/http.js';
 
 const unique = (label: string) => `${label} ${Math.random().toString(36).slice(2)}`;
 const expected = (text: string) => goToUpper(reverseGraphemes(text));
 
 let upstream: ShoutcloudServer;
-let app: AppProcess;
+let app: TestApp;
 const metricsText = async () => (await fetch(`${app.url}/metrics`)).text();
 
 beforeAll(async () => (upstream = await startShoutcloudServer()));
@@ -16,8 +16,8 @@ afterAll(() => upstream?.close());
 beforeEach(() => upstream.reset());
 
 describe('POST /transform/batch', () => {
-  beforeAll(async () => (app = await startApp({ SHOUTCLOUD_URL: upstream.url, BATCH_MAX_ITEMS: '5', MAX_BODY_BYTES: '2048' })));
-  afterAll(() => app?.stop());
+  beforeAll(async () => (app = await startTestApp({ SHOUTCLOUD_URL: upstream.url, BATCH_MAX_ITEMS: '5', MAX_BODY_BYTES: '2048' })));
+  afterAll(() => app?.close());
 
   it('answers every item in order, new texts in one upstream call, then from the cache', async () => {
     const items = [unique('Hello, wörld! 👋'), '', unique('e\u0301x straße'), unique('🇫🇷 flag')];
@@ -116,10 +116,10 @@ describe('POST /transform/batch', () => {
 });
 
 describe('POST /transform/batch when Shoutcloud fails', () => {
-  const FAST = { SHOUTCLOUD_TIMEOUT_MS: '200', REQUEST_DEADLINE_MS: '1500', SHOUTCLOUD_BREAKER_THRESHOLD: '1000' };
+  const FAST = { SHOUTCLOUD_TIMEOUT_MS: '400', REQUEST_DEADLINE_MS: '3000', SHOUTCLOUD_BREAKER_THRESHOLD: '1000' };
 
   it('fails as a whole with the usual 503 when an item has no answer', async () => {
-    app = await startApp({ SHOUTCLOUD_URL: upstream.url, ...FAST });
+    app = await startTestApp({ SHOUTCLOUD_URL: upstream.url, ...FAST });
     try {
       const cached = unique('cached');
       await postJson(app.url, '/transform', { data: cached });
@@ -129,12 +129,12 @@ describe('POST /transform/batch when Shoutcloud fails', () => {
       expect(response.headers['retry-after']).toBeDefined();
       expect(response.json()).toMatchObject({ statusCode: 503 });
     } finally {
-      await app.stop();
+      await app.close();
     }
   });
 
   it('serves stale and fallback answers item by item; X-Cache says the worst', async () => {
-    app = await startApp({
+    app = await startTestApp({
       SHOUTCLOUD_URL: upstream.url,
       ...FAST,
       SHOUTCLOUD_FALLBACK: 'local',
@@ -156,7 +156,7 @@ describe('POST /transform/batch when Shoutcloud fails', () => {
       // The stale entry for the first, the local upper-casing (Shoutcloud's rule: ß stays) for the second.
       expect(mixed.json()).toEqual({ data: [expected(old), expected(fresh), ''] });
     } finally {
-      await app.stop();
+      await app.close();
     }
   });
 });

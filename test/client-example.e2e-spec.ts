@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { appWithUpstream } from './support/app-process.js';
+import { testAppWithUpstream } from './support/app.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
@@ -9,7 +9,7 @@ const run = promisify(execFile);
 // client/README.md documents `node client/example.ts <base URL>`, run from the repository root
 // with nothing built: this test runs exactly that against the service and reads what it prints.
 describe('client example, run as client/README.md says', () => {
-  const running = appWithUpstream();
+  const running = testAppWithUpstream();
 
   it('prints the shouted text with its X-Cache, then the 400 read through the typed error', async () => {
     const before = running.upstream.requests;

@@ -2,7 +2,7 @@ import { Agent, request } from 'node:http';
 import { startShoutcloudServer, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
 import { goToUpper } from '../src/shoutcloud/go-to-upper.js';
 import { reverseGraphemes } from '../src/transform/reverse-graphemes.js';
-import { startApp, type AppProcess } from './support/app-process.js';
+import { startTestApp, type TestApp } from './support/app.js';
 import { postJson } from './support/http.js';
 
 const unique = (label: string) => `${label} ${Math.random().toString(36).slice(2)}`;
@@ -33,7 +33,7 @@ async function upstreamReached(upstream: ShoutcloudServer, count: number): Promi
 }
 
 /** Resolves once the app holds `count` requests besides the scrape asking. */
-async function inFlight(app: AppProcess, count: number): Promise<void> {
+async function inFlight(app: TestApp, count: number): Promise<void> {
   for (;;) {
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
     if (Number(/^http_requests_in_flight (\d+)/m.exec(metrics)?.[1]) - 1 >= count) return;
@@ -46,10 +46,10 @@ afterAll(() => upstream?.close());
 beforeEach(() => upstream.reset());
 
 describe('upstream coalescing (SHOUTCLOUD_COALESCE=on, the default)', () => {
-  let app: AppProcess;
+  let app: TestApp;
   // Generous limits: this file counts calls, and a loaded machine must not turn them into retries.
-  beforeAll(async () => (app = await startApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_TIMEOUT_MS: '10000', REQUEST_DEADLINE_MS: '30000' })));
-  afterAll(() => app?.stop());
+  beforeAll(async () => (app = await startTestApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_TIMEOUT_MS: '10000', REQUEST_DEADLINE_MS: '30000' })));
+  afterAll(() => app?.close());
 
   it('a herd of 1,000 distinct new inputs makes at most 20 upstream calls, every answer right', async () => {
     const herd = 1000;
@@ -142,14 +142,14 @@ describe('upstream coalescing (SHOUTCLOUD_COALESCE=on, the default)', () => {
 
 describe('SHOUTCLOUD_COALESCE=off', () => {
   it('sends every miss on its own call', async () => {
-    const app = await startApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_COALESCE: 'off' });
+    const app = await startTestApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_COALESCE: 'off' });
     try {
       const items = Array.from({ length: 5 }, (_, i) => unique(`alone ${i}`));
       const response = await postJson(app.url, '/transform/batch', { data: items });
       expect(response.json()).toEqual({ data: items.map(expected) });
       expect(upstream.requests).toBe(items.length);
     } finally {
-      await app.stop();
+      await app.close();
     }
   });
 });

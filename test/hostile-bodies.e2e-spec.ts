@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { appWithUpstream } from './support/app-process.js';
+import { testAppWithUpstream } from './support/app.js';
 import { send, type RawResponse } from './support/http.js';
 
 // Bodies built to harm or to be misread, over real HTTP, on the API and on the old routes. None may
@@ -37,7 +37,7 @@ const HOSTILE: Hostile[] = [
   { name: 'Latin-1 JSON', headers: { 'content-type': 'application/json; charset=iso-8859-1' }, body: '{"data":"x"}', status: 415, says: 'charset "iso-8859-1"' },
 ];
 
-const running = appWithUpstream();
+const running = testAppWithUpstream();
 
 function expectJsonError(response: RawResponse, status: number): string {
   expect(response.status).toBe(status);

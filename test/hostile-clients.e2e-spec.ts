@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { once } from 'node:events';
-import { appWithUpstream } from './support/app-process.js';
+import { testAppWithUpstream } from './support/app.js';
 import { postJson, send, type RawResponse } from './support/http.js';
 
 // What a client that does not play by the rules meets: a body that never finishes, headers
@@ -9,7 +9,7 @@ import { postJson, send, type RawResponse } from './support/http.js';
 // headers, and counted in the metrics.
 
 const REQUEST_TIMEOUT_MS = 1000;
-const running = appWithUpstream({ REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), RATE_LIMIT_PER_MINUTE: '5', TRUST_PROXY_HOPS: '1' });
+const running = testAppWithUpstream({ REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), RATE_LIMIT_PER_MINUTE: '5', TRUST_PROXY_HOPS: '1' });
 
 /** Writes raw bytes on a new connection and reads until the server closes it. */
 async function rawExchange(bytes: string): Promise<{ text: string; closedAfterMs: number }> {

@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { startShoutcloudServer, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
-import { startApp, type AppProcess } from './support/app-process.js';
+import { startTestApp, type TestApp } from './support/app.js';
 import { send } from './support/http.js';
 
 async function waitFor(condition: () => boolean): Promise<void> {
@@ -9,7 +9,7 @@ async function waitFor(condition: () => boolean): Promise<void> {
 }
 
 /** `http_requests_in_flight` as /metrics reports it (the scrape itself is one of them). */
-async function inFlight(app: AppProcess): Promise<number> {
+async function inFlight(app: TestApp): Promise<number> {
   const { text } = await send(app.url, 'GET', '/metrics');
   const line = text.split('\n').find((l) => l.startsWith('http_requests_in_flight '));
   return Number(line?.split(' ')[1]);
@@ -17,14 +17,14 @@ async function inFlight(app: AppProcess): Promise<number> {
 
 describe('http_requests_in_flight', () => {
   let upstream: ShoutcloudServer;
-  let app: AppProcess;
+  let app: TestApp;
 
   beforeAll(async () => {
     upstream = await startShoutcloudServer();
-    app = await startApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_TIMEOUT_MS: '10000', REQUEST_DEADLINE_MS: '10000' });
+    app = await startTestApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_TIMEOUT_MS: '10000', REQUEST_DEADLINE_MS: '10000' });
   });
   afterAll(async () => {
-    await app?.stop();
+    await app?.close();
     await upstream?.close();
   });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { startShoutcloudServer, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
-import { startApp, type AppProcess } from './support/app-process.js';
+import { startTestApp, type TestApp } from './support/app.js';
 import { postJson, send } from './support/http.js';
 
 const MONITORING = new URL('../deploy/monitoring/', import.meta.url);
@@ -216,12 +216,12 @@ describe('deploy/monitoring: dashboard and alert rules', () => {
 
 describe('deploy/monitoring uses only metrics the service exports (GET /metrics after traffic)', () => {
   let upstream: ShoutcloudServer;
-  let app: AppProcess;
+  let app: TestApp;
   let exposition: string;
 
   beforeAll(async () => {
     upstream = await startShoutcloudServer({ port: 0 });
-    app = await startApp({ SHOUTCLOUD_URL: upstream.url });
+    app = await startTestApp({ SHOUTCLOUD_URL: upstream.url });
     // A miss, a hit, a retried upstream failure, a 400 and a 404: enough for most families to have samples.
     for (const data of ['hello', 'hello', 'wörld']) await postJson(app.url, '/transform', { data });
     upstream.setFaults({ status: 500, times: 1 });
@@ -234,7 +234,7 @@ describe('deploy/monitoring uses only metrics the service exports (GET /metrics 
   }, 60_000);
 
   afterAll(async () => {
-    await app?.stop();
+    await app?.close();
     await upstream?.close();
   });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runExample } from '../client/example.js';
 import { serializeOpenApiDocument } from '../src/docs/openapi.document.js';
-import { appWithUpstream } from './support/app-process.js';
+import { testAppWithUpstream } from './support/app.js';
 
 // The committed openapi.json and the generated client are what API consumers take; both must be
 // what the service really serves. A route or DTO change makes these fail until it is regenerated.
@@ -22,7 +22,7 @@ function expectUpToDate(file: string, committed: string, current: string) {
   throw new Error(`${file} is stale: ${REGENERATE}.\nFirst difference, line ${at + 1}:\n  committed: ${a[at] ?? '(end)'}\n  current:   ${b[at] ?? '(end)'}`);
 }
 
-const running = appWithUpstream();
+const running = testAppWithUpstream();
 
 describe('openapi.json', () => {
   it('is what the running service serves at /docs-json', async () => {

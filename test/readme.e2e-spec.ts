@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { appWithUpstream } from './support/app-process.js';
+import { testAppWithUpstream } from './support/app.js';
 
 const README = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
 const run = promisify(execFile);
@@ -31,7 +31,7 @@ const examples = tryItExamples();
 // The README promises that each example prints exactly what is shown, on a fresh service, in
 // order: run them as written (curl in bash), with the service's address for localhost:3000.
 describe('README: Try it', () => {
-  const running = appWithUpstream();
+  const running = testAppWithUpstream();
 
   it('has its examples', () => {
     expect(examples.length).toBeGreaterThanOrEqual(5);

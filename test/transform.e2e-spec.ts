@@ -1,10 +1,10 @@
 import fc from 'fast-check';
-import { appWithUpstream } from './support/app-process.js';
+import { testAppWithUpstream } from './support/app.js';
 import { postForm, postJson, send, type RawResponse } from './support/http.js';
 
 const LEGACY_TEXT = 'Data was not able to be parsed from request. Please try again.';
 
-const running = appWithUpstream();
+const running = testAppWithUpstream();
 
 beforeEach(() => running.upstream.setFaults());
 

@@ -1,5 +1,5 @@
 import { startShoutcloudServer, type ShoutcloudFault, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
-import { startApp, type AppProcess } from './support/app-process.js';
+import { startTestApp, type TestApp } from './support/app.js';
 import { postJson } from './support/http.js';
 
 const unique = (label: string) => `${label}-${Math.random().toString(36).slice(2)}`;
@@ -9,23 +9,27 @@ async function waitFor(condition: () => boolean): Promise<void> {
   expect(condition()).toBe(true);
 }
 
-/** Fast tries so fault tests stay quick; the breaker out of the way unless a test wants it. */
+/**
+ * Fast tries so fault tests stay quick, with room for a loaded machine (four test files run at
+ * once: a try of the 150 ms latency below must not time out); the breaker out of the way unless
+ * a test wants it.
+ */
 const FAST = {
-  SHOUTCLOUD_TIMEOUT_MS: '200',
-  REQUEST_DEADLINE_MS: '1500',
+  SHOUTCLOUD_TIMEOUT_MS: '400',
+  REQUEST_DEADLINE_MS: '3000',
   SHOUTCLOUD_BREAKER_THRESHOLD: '1000',
 };
 
 describe('retries, timeouts and bad replies', () => {
   let upstream: ShoutcloudServer;
-  let app: AppProcess;
+  let app: TestApp;
 
   beforeAll(async () => {
     upstream = await startShoutcloudServer();
-    app = await startApp({ SHOUTCLOUD_URL: upstream.url, ...FAST, SHOUTCLOUD_RETRY_BUDGET_PERCENT: '1000' });
+    app = await startTestApp({ SHOUTCLOUD_URL: upstream.url, ...FAST, SHOUTCLOUD_RETRY_BUDGET_PERCENT: '1000' });
   });
   afterAll(async () => {
-    await app?.stop();
+    await app?.close();
     await upstream?.close();
   });
   beforeEach(() => upstream.reset());
@@ -168,13 +172,13 @@ describe('retries, timeouts and bad replies', () => {
 
 describe('cancellation', () => {
   let upstream: ShoutcloudServer;
-  let app: AppProcess;
+  let app: TestApp;
   beforeAll(async () => {
     upstream = await startShoutcloudServer();
-    app = await startApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_TIMEOUT_MS: '5000', REQUEST_DEADLINE_MS: '8000' });
+    app = await startTestApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_TIMEOUT_MS: '5000', REQUEST_DEADLINE_MS: '8000' });
   });
   afterAll(async () => {
-    await app?.stop();
+    await app?.close();
     await upstream?.close();
   });
 
@@ -224,11 +228,11 @@ describe('cancellation', () => {
 
 describe('circuit breaker', () => {
   let upstream: ShoutcloudServer;
-  let app: AppProcess;
+  let app: TestApp;
 
   beforeAll(async () => {
     upstream = await startShoutcloudServer();
-    app = await startApp({
+    app = await startTestApp({
       SHOUTCLOUD_URL: upstream.url,
       SHOUTCLOUD_TIMEOUT_MS: '200',
       SHOUTCLOUD_BREAKER_THRESHOLD: '5',
@@ -236,7 +240,7 @@ describe('circuit breaker', () => {
     });
   });
   afterAll(async () => {
-    await app?.stop();
+    await app?.close();
     await upstream?.close();
   });
 
@@ -276,7 +280,7 @@ describe('an outage with and without the breaker and the retry budget', () => {
     const upstream = await startShoutcloudServer();
     // Coalescing off: these figures are per request, and coalescing would merge the calls of ten
     // concurrent requests (test/coalescing.e2e-spec.ts measures that on its own).
-    const app = await startApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_TIMEOUT_MS: '200', SHOUTCLOUD_COALESCE: 'off', ...env });
+    const app = await startTestApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_TIMEOUT_MS: '200', SHOUTCLOUD_COALESCE: 'off', ...env });
     try {
       upstream.setFaults({ status: 503 });
       for (let batch = 0; batch < REQUESTS / 10; batch++) {
@@ -285,7 +289,7 @@ describe('an outage with and without the breaker and the retry budget', () => {
       }
       return upstream.requests;
     } finally {
-      await app.stop();
+      await app.close();
       await upstream.close();
     }
   }
@@ -316,7 +320,7 @@ describe('stale answers and the local fallback', () => {
   beforeEach(() => upstream.reset());
 
   it('serves an expired entry as STALE while Shoutcloud fails, and refreshes it once it is back', async () => {
-    const app = await startApp({ SHOUTCLOUD_URL: upstream.url, ...FAST, CACHE_TTL_SECONDS: '1', CACHE_STALE_SECONDS: '600' });
+    const app = await startTestApp({ SHOUTCLOUD_URL: upstream.url, ...FAST, CACHE_TTL_SECONDS: '1', CACHE_STALE_SECONDS: '600' });
     try {
       const input = unique('stale');
       const fresh = await postJson(app.url, '/transform', { data: input });
@@ -331,12 +335,12 @@ describe('stale answers and the local fallback', () => {
       const refreshed = await postJson(app.url, '/transform', { data: input });
       expect(refreshed.headers['x-cache']).toBe('MISS');
     } finally {
-      await app.stop();
+      await app.close();
     }
   });
 
   it('with SHOUTCLOUD_FALLBACK=local, upper-cases like Shoutcloud would, marks it FALLBACK and never caches it', async () => {
-    const app = await startApp({ SHOUTCLOUD_URL: upstream.url, ...FAST, SHOUTCLOUD_FALLBACK: 'local' });
+    const app = await startTestApp({ SHOUTCLOUD_URL: upstream.url, ...FAST, SHOUTCLOUD_FALLBACK: 'local' });
     try {
       upstream.setFaults({ status: 503 });
       const input = unique('straße');
@@ -354,12 +358,12 @@ describe('stale answers and the local fallback', () => {
       expect(real.headers['x-cache']).toBe('MISS');
       expect(real.text).toBe(fallback.text);
     } finally {
-      await app.stop();
+      await app.close();
     }
   });
 
   it('an unusable reply (invalid UTF-8, oversize) serves an expired entry as STALE, else the FALLBACK, and caches neither', async () => {
-    const app = await startApp({
+    const app = await startTestApp({
       SHOUTCLOUD_URL: upstream.url,
       ...FAST,
       CACHE_TTL_SECONDS: '1',
@@ -387,12 +391,12 @@ describe('stale answers and the local fallback', () => {
         expect(upstream.requests).toBe(3);
       }
     } finally {
-      await app.stop();
+      await app.close();
     }
   });
 
   it('an upstream that hangs → 504 when the request deadline runs out before the tries do', async () => {
-    const app = await startApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_TIMEOUT_MS: '1000', REQUEST_DEADLINE_MS: '400' });
+    const app = await startTestApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_TIMEOUT_MS: '1000', REQUEST_DEADLINE_MS: '400' });
     try {
       upstream.setFaults({ hang: true });
       const response = await postJson(app.url, '/transform', { data: unique('hang') });
@@ -400,17 +404,17 @@ describe('stale answers and the local fallback', () => {
       expect(response.json()).toMatchObject({ statusCode: 504 });
       expect(upstream.requests).toBe(1);
     } finally {
-      await app.stop();
+      await app.close();
     }
   });
 
   it('with the fallback off (the default), the requirement holds: no Shoutcloud, no capitals', async () => {
-    const app = await startApp({ SHOUTCLOUD_URL: upstream.url, ...FAST });
+    const app = await startTestApp({ SHOUTCLOUD_URL: upstream.url, ...FAST });
     try {
       upstream.setFaults({ status: 503 });
       expect((await postJson(app.url, '/transform', { data: unique('strict') })).status).toBe(503);
     } finally {
-      await app.stop();
+      await app.close();
     }
   });
 });

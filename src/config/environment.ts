@@ -26,7 +26,8 @@ const SENTINEL_LIST = /^\s*(?:\[[0-9a-fA-F:.]+\]|[^\s,:[\]]+):\d{1,5}\s*(?:,\s*(
 
 /**
  * Every environment variable the service reads (`.env.example` lists them all), with its default.
- * Validated once at start-up; a bad value stops the process with one line per variable.
+ * Validated once per app (`createApp`); in `main.ts` a bad value stops the process with one line
+ * per variable.
  */
 export class Environment {
   /** TCP port to listen on. Default 3000. */
@@ -196,7 +197,7 @@ function describe(error: ValidationError): string {
  * Validates the raw environment. Absent and blank variables keep their defaults, so `FOO=` in a
  * manifest means "use the default" rather than "empty".
  */
-export function validateEnvironment(raw: NodeJS.ProcessEnv): Environment {
+export function validateEnvironment(raw: Readonly<Record<string, string | undefined>>): Environment {
   const present = Object.fromEntries(
     Object.keys(new Environment())
       .filter((key) => raw[key] !== undefined && raw[key].trim() !== '')
@@ -247,12 +248,4 @@ function redisCombinationProblems(env: Environment): string[] {
     }
   }
   return problems;
-}
-
-let loaded: Environment | undefined;
-
-/** The validated environment of this process, read once. */
-export function environment(): Environment {
-  loaded ??= validateEnvironment(process.env);
-  return loaded;
 }

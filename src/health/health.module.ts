@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
+import type { ConfigType } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { appConfig } from '../config/app.config.js';
 import { RedisModule } from '../redis/redis.module.js';
@@ -9,14 +9,12 @@ import { ShutdownGrace } from './shutdown-grace.js';
 
 @Module({
   imports: [
-    ConfigModule.forFeature(appConfig),
     // Terminus answers 503 from the first moment of shutdown and keeps serving for the delay,
     // so Kubernetes stops routing here before the listener closes.
     TerminusModule.forRootAsync({
-      imports: [ConfigModule.forFeature(appConfig)],
-      inject: [ConfigService],
-      useFactory: (config: ConfigService) => ({
-        gracefulShutdownTimeoutMs: config.getOrThrow<number>('app.shutdownDelayMs'),
+      inject: [appConfig.KEY],
+      useFactory: (config: ConfigType<typeof appConfig>) => ({
+        gracefulShutdownTimeoutMs: config.shutdownDelayMs,
         errorLogStyle: 'json',
       }),
     }),

@@ -1,7 +1,8 @@
-import { Module } from '@nestjs/common';
-import { ConfigModule, type ConfigType } from '@nestjs/config';
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
-import { stdTimeFunctions } from 'pino';
+import { stdTimeFunctions, type DestinationStream } from 'pino';
+import type { Options as PinoHttpOptions } from 'pino-http';
 import { appConfig } from '../config/app.config.js';
 
 /**
@@ -14,28 +15,35 @@ import { appConfig } from '../config/app.config.js';
  * child logger, an AsyncLocalStorage context and Fastify's middleware engine for a request-scoped
  * logger nothing uses. A line written while answering a request
  * names the request itself (the request log, the error filter).
+ *
+ * Lines go to stdout, or to `destination` when given (tests read an app's lines from there).
  */
-@Module({
-  imports: [
-    LoggerModule.forRootAsync({
-      imports: [ConfigModule.forFeature(appConfig)],
-      inject: [appConfig.KEY],
-      useFactory: (config: ConfigType<typeof appConfig>) => ({
-        forRoutes: [],
-        pinoHttp: {
-          level: config.logLevel,
-          autoLogging: false,
-          quietReqLogger: true,
-          customAttributeKeys: { reqId: 'requestId' },
-          // Fastify already chose the id (the caller's, if safe) and left it on the raw request.
-          genReqId: (request) => (request as { id?: string }).id ?? 'unknown',
-          timestamp: stdTimeFunctions.isoTime,
-          formatters: { level: (label: string) => ({ level: label }) },
-          base: { service: 'transform-api' },
-          transport: config.logFormat === 'pretty' ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
-        },
-      }),
-    }),
-  ],
-})
-export class LoggingModule {}
+@Module({})
+export class LoggingModule {
+  static forRoot(destination?: DestinationStream): DynamicModule {
+    return {
+      module: LoggingModule,
+      imports: [
+        LoggerModule.forRootAsync({
+          inject: [appConfig.KEY],
+          useFactory: (config: ConfigType<typeof appConfig>) => {
+            const options: PinoHttpOptions = {
+              level: config.logLevel,
+              autoLogging: false,
+              quietReqLogger: true,
+              customAttributeKeys: { reqId: 'requestId' },
+              // Fastify already chose the id (the caller's, if safe) and left it on the raw request.
+              genReqId: (request) => (request as { id?: string }).id ?? 'unknown',
+              timestamp: stdTimeFunctions.isoTime,
+              formatters: { level: (label: string) => ({ level: label }) },
+              base: { service: 'transform-api' },
+            };
+            if (destination) return { forRoutes: [], pinoHttp: [options, destination] };
+            const transport = config.logFormat === 'pretty' ? { target: 'pino-pretty', options: { singleLine: true } } : undefined;
+            return { forRoutes: [], pinoHttp: { ...options, transport } };
+          },
+        }),
+      ],
+    };
+  }
+}

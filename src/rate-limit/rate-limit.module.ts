@@ -1,23 +1,24 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { environment } from '../config/environment.js';
 import { RedisConnection } from '../redis/redis.connection.js';
 import { RedisModule } from '../redis/redis.module.js';
 import { clientAddress } from './client-address.js';
 import { FixedWindowThrottlerStorage } from './fixed-window.storage.js';
+import { rateLimitConfig } from './rate-limit.config.js';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 
 /**
  * Per-client-IP rate limit, `RATE_LIMIT_PER_MINUTE` requests a minute (429 with
  * `Retry-After`), shared through Redis when configured. Unset: no guard is installed at all, so
- * the hot path pays nothing. Health probes and metrics are exempt (`@SkipThrottle`).
+ * the hot path pays nothing, and `@nestjs/throttler` is not even loaded. Health probes and
+ * metrics are exempt (`@SkipThrottle`).
  */
 @Module({})
 export class RateLimitModule {
-  static forRoot(): DynamicModule {
-    const limit = environment().RATE_LIMIT_PER_MINUTE;
+  static async forRoot({ perMinute: limit }: ConfigType<typeof rateLimitConfig>): Promise<DynamicModule> {
     if (!limit) return { module: RateLimitModule };
+    const { ThrottlerGuard, ThrottlerModule } = await import('@nestjs/throttler');
     return {
       module: RateLimitModule,
       imports: [

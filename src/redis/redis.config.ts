@@ -1,5 +1,4 @@
-import { registerAs } from '@nestjs/config';
-import { environment } from '../config/environment.js';
+import { configNamespace } from '../config/config-namespace.js';
 
 /** One `host:port` of a Redis node or Sentinel. */
 export interface RedisNodeAddress {
@@ -20,27 +19,22 @@ export function parseNodeList(list: string): RedisNodeAddress[] {
 }
 
 /** The shared Redis, if any: second cache tier and rate-limit counters across replicas. */
-export const redisConfig = registerAs('redis', () => {
-  const env = environment();
-  return {
-    /** `REDIS_URL`: one Redis at a fixed address. */
-    url: env.REDIS_URL,
-    /** `REDIS_SENTINELS` and `REDIS_SENTINEL_MASTER`: the current primary of a Sentinel-monitored set. */
-    sentinel: env.REDIS_SENTINELS
-      ? {
-          nodes: parseNodeList(env.REDIS_SENTINELS),
-          master: env.REDIS_SENTINEL_MASTER!,
-          username: env.REDIS_SENTINEL_USERNAME,
-          password: env.REDIS_SENTINEL_PASSWORD,
-        }
-      : undefined,
-    /** Credentials for the Redis nodes, either way of reaching them. */
-    username: env.REDIS_USERNAME,
-    password: env.REDIS_PASSWORD,
-    commandTimeoutMs: env.REDIS_TIMEOUT_MS,
-    breakerThreshold: env.REDIS_BREAKER_THRESHOLD,
-    probeIntervalMs: env.REDIS_PROBE_INTERVAL_MS,
-  };
-});
-
-export type RedisConfig = ReturnType<typeof redisConfig>;
+export const redisConfig = configNamespace('redis', (env) => ({
+  /** `REDIS_URL`: one Redis at a fixed address. */
+  url: env.REDIS_URL,
+  /** `REDIS_SENTINELS` and `REDIS_SENTINEL_MASTER`: the current primary of a Sentinel-monitored set. */
+  sentinel: env.REDIS_SENTINELS
+    ? {
+        nodes: parseNodeList(env.REDIS_SENTINELS),
+        master: env.REDIS_SENTINEL_MASTER!,
+        username: env.REDIS_SENTINEL_USERNAME,
+        password: env.REDIS_SENTINEL_PASSWORD,
+      }
+    : undefined,
+  /** Credentials for the Redis nodes, either way of reaching them. */
+  username: env.REDIS_USERNAME,
+  password: env.REDIS_PASSWORD,
+  commandTimeoutMs: env.REDIS_TIMEOUT_MS,
+  breakerThreshold: env.REDIS_BREAKER_THRESHOLD,
+  probeIntervalMs: env.REDIS_PROBE_INTERVAL_MS,
+}));

@@ -2,12 +2,13 @@ import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import type { RedisClientType } from '@keyv/redis';
 import { EventEmitter } from 'node:events';
-import type { RedisConfig } from './redis.config.js';
+import type { ConfigType } from '@nestjs/config';
+import type { redisConfig } from './redis.config.js';
 import { RedisConnection, type RedisSkipReason } from './redis.connection.js';
 
 const config = {
   url: 'redis://redis.test:6379' as string | undefined,
-  sentinel: undefined as RedisConfig['sentinel'],
+  sentinel: undefined as ConfigType<typeof redisConfig>['sentinel'],
   username: undefined,
   password: undefined,
   commandTimeoutMs: 100,

@@ -1,28 +1,24 @@
-import { registerAs } from '@nestjs/config';
-import { environment } from '../config/environment.js';
+import { configNamespace } from '../config/config-namespace.js';
 
 /** Upstream, resilience and cache settings of the Shoutcloud provider. */
-export const shoutcloudConfig = registerAs('shoutcloud', () => {
-  const env = environment();
-  return {
-    /** Base URL without a trailing slash; the client appends `/V1/SHOUT`. */
-    url: env.SHOUTCLOUD_URL.replace(/\/+$/, ''),
-    timeoutMs: env.SHOUTCLOUD_TIMEOUT_MS,
-    retries: env.SHOUTCLOUD_RETRIES,
-    retryBudgetPercent: env.SHOUTCLOUD_RETRY_BUDGET_PERCENT,
-    breakerThreshold: env.SHOUTCLOUD_BREAKER_THRESHOLD,
-    breakerHalfOpenMs: env.SHOUTCLOUD_BREAKER_HALF_OPEN_MS,
-    fallback: env.SHOUTCLOUD_FALLBACK,
-    /** Misses waiting at the same moment go to Shoutcloud as one call. */
-    coalesce: env.SHOUTCLOUD_COALESCE === 'on',
-    coalesceMaxBytes: env.SHOUTCLOUD_COALESCE_MAX_BYTES,
-    /** A try running past the learned delay gets a second, concurrent try. */
-    hedge: env.SHOUTCLOUD_HEDGE === 'on',
-    hedgeMinMs: env.SHOUTCLOUD_HEDGE_MIN_MS,
-    hedgeMaxMs: env.SHOUTCLOUD_HEDGE_MAX_MS,
-    cacheTtlMs: env.CACHE_TTL_SECONDS * 1000,
-    cacheStaleMs: env.CACHE_STALE_SECONDS * 1000,
-    cacheMaxBytes: env.CACHE_MAX_BYTES,
-    cacheMaxEntries: env.CACHE_MAX_ENTRIES,
-  };
-});
+export const shoutcloudConfig = configNamespace('shoutcloud', (env) => ({
+  /** Base URL without a trailing slash; the client appends `/V1/SHOUT`. */
+  url: env.SHOUTCLOUD_URL.replace(/\/+$/, ''),
+  timeoutMs: env.SHOUTCLOUD_TIMEOUT_MS,
+  retries: env.SHOUTCLOUD_RETRIES,
+  retryBudgetPercent: env.SHOUTCLOUD_RETRY_BUDGET_PERCENT,
+  breakerThreshold: env.SHOUTCLOUD_BREAKER_THRESHOLD,
+  breakerHalfOpenMs: env.SHOUTCLOUD_BREAKER_HALF_OPEN_MS,
+  fallback: env.SHOUTCLOUD_FALLBACK,
+  /** Misses waiting at the same moment go to Shoutcloud as one call. */
+  coalesce: env.SHOUTCLOUD_COALESCE === 'on',
+  coalesceMaxBytes: env.SHOUTCLOUD_COALESCE_MAX_BYTES,
+  /** A try running past the learned delay gets a second, concurrent try. */
+  hedge: env.SHOUTCLOUD_HEDGE === 'on',
+  hedgeMinMs: env.SHOUTCLOUD_HEDGE_MIN_MS,
+  hedgeMaxMs: env.SHOUTCLOUD_HEDGE_MAX_MS,
+  cacheTtlMs: env.CACHE_TTL_SECONDS * 1000,
+  cacheStaleMs: env.CACHE_STALE_SECONDS * 1000,
+  cacheMaxBytes: env.CACHE_MAX_BYTES,
+  cacheMaxEntries: env.CACHE_MAX_ENTRIES,
+}));

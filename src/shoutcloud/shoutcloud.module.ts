@@ -1,7 +1,6 @@
 import { HttpModule } from '@nestjs/axios';
 import { CacheModule } from '@nestjs/cache-manager';
 import { Module } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { Keyv } from 'keyv';
 import { RedisConnection } from '../redis/redis.connection.js';
@@ -9,33 +8,34 @@ import { RedisKeyvStore } from '../redis/redis.keyv-store.js';
 import { RedisModule } from '../redis/redis.module.js';
 import { SHARED_NAMESPACE, ShoutcloudCache } from './shoutcloud.cache.js';
 import { ShoutcloudClient } from './shoutcloud.client.js';
-import { shoutcloudConfig } from './shoutcloud.config.js';
 import { ShoutcloudHealthIndicator } from './shoutcloud.health.js';
 import { undiciAdapter } from './shoutcloud.http-adapter.js';
 import { ShoutcloudService } from './shoutcloud.service.js';
 
 @Module({
   imports: [
-    ConfigModule.forFeature(shoutcloudConfig),
     RedisModule,
     TerminusModule,
-    HttpModule.register({
-      // undici's pool under HttpService: a miss costs far less CPU than through node:http.
-      adapter: undiciAdapter(),
-      // The reference server answers 400 to anything but this exact header value.
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      // We classify statuses and parse bodies ourselves: the live service has answered
-      // `Content-Type: APPLICATION/JSON`, and its host answers HTML error pages. Bytes, so that
-      // the reply is decoded strictly.
-      responseType: 'arraybuffer',
-      transformRequest: [(data: string) => data],
-      transformResponse: [(data: Buffer) => data],
-      validateStatus: () => true,
-      maxRedirects: 0,
-      // The client sets a bound for each request from its size (replyByteLimit).
-      maxContentLength: 1024 * 1024,
-      // Shoutcloud is reached directly, so *_PROXY is not read from the environment on every call.
-      proxy: false,
+    // A factory, so that each app gets (and closes) its own connection pool.
+    HttpModule.registerAsync({
+      useFactory: () => ({
+        // undici's pool under HttpService: a miss costs far less CPU than through node:http.
+        adapter: undiciAdapter(),
+        // The reference server answers 400 to anything but this exact header value.
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        // We classify statuses and parse bodies ourselves: the live service has answered
+        // `Content-Type: APPLICATION/JSON`, and its host answers HTML error pages. Bytes, so that
+        // the reply is decoded strictly.
+        responseType: 'arraybuffer',
+        transformRequest: [(data: string) => data],
+        transformResponse: [(data: Buffer) => data],
+        validateStatus: () => true,
+        maxRedirects: 0,
+        // The client sets a bound for each request from its size (replyByteLimit).
+        maxContentLength: 1024 * 1024,
+        // Shoutcloud is reached directly, so *_PROXY is not read from the environment on every call.
+        proxy: false,
+      }),
     }),
     // The shared tier; ShoutcloudCache holds the in-process one itself (read synchronously).
     CacheModule.registerAsync({

@@ -3,28 +3,29 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { environment } from '../config/environment.js';
 import { installRequestSpans } from './request-span.hook.js';
+import { recordSpans } from './tracing.js';
 import { propagateTraceContext } from './upstream-propagation.js';
 
 /*
  * Imported only when OTEL_EXPORTER_OTLP_ENDPOINT is set (main.ts, before the application
- * loads), so with tracing off no SDK code is ever loaded. Importing it registers the provider.
+ * loads), so with tracing off no SDK code is ever loaded.
  *
  * The exporter and the batch processor read the standard OTEL_* variables themselves
  * (OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces, OTEL_EXPORTER_OTLP_HEADERS, OTEL_BSP_*): OTLP/HTTP
  * with JSON bodies. register() installs the AsyncLocalStorage context manager, which carries
  * the active span across awaits, and the W3C trace-context (and baggage) propagator.
  */
-const provider = new NodeTracerProvider({
-  resource: resourceFromAttributes({ 'service.name': environment().OTEL_SERVICE_NAME }),
-  spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
-});
-provider.register();
 
-/** Exports the spans still queued and stops the provider. */
-async function shutdownTracing(): Promise<void> {
-  await provider.shutdown();
+/** Registers the tracer provider for the whole process, spans named for `serviceName`. */
+export function startTracing(serviceName: string): { instrumentApp(app: NestFastifyApplication): void } {
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': serviceName }),
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
+  });
+  provider.register();
+  recordSpans();
+  return { instrumentApp: (app) => instrumentApp(app, () => provider.shutdown()) };
 }
 
 /**
@@ -32,7 +33,7 @@ async function shutdownTracing(): Promise<void> {
  * Shoutcloud calls, and the last export when the HTTP server closes (after in-flight requests
  * have been answered, as part of the SIGTERM shutdown).
  */
-export function instrumentApp(app: NestFastifyApplication): void {
+function instrumentApp(app: NestFastifyApplication, shutdownTracing: () => Promise<void>): void {
   const fastify = app.getHttpAdapter().getInstance();
   installRequestSpans(fastify);
   propagateTraceContext(app.get(HttpService, { strict: false }).axiosRef);

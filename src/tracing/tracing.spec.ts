@@ -1,13 +1,12 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 
-// tracing.ts reads the switch once, when loaded: set it first.
-process.env.OTEL_EXPORTER_OTLP_ENDPOINT = 'http://127.0.0.1:4318';
-const { SpanName, cacheTierAttributes, upstreamTryAttributes, withSpan } = await import('./tracing.js');
+import { SpanName, cacheTierAttributes, recordSpans, upstreamTryAttributes, withSpan } from './tracing.js';
 
 const exporter = new InMemorySpanExporter();
 const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
 provider.register();
+recordSpans();
 
 afterEach(() => exporter.reset());
 afterAll(async () => {
@@ -15,7 +14,6 @@ afterAll(async () => {
   trace.disable();
   context.disable();
   propagation.disable();
-  delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
 });
 
 describe('withSpan', () => {

@@ -1,5 +1,4 @@
 import { context, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
-import { environment } from '../config/environment.js';
 import type { BreakerState } from '../resilience/breaker-state.js';
 
 /** Names of the spans this service starts below the request span, one place for all of them. */
@@ -39,10 +38,14 @@ export function redisCommandAttributes(operation: string): Attributes {
 }
 
 const tracer = trace.getTracer('transform-api');
-// Read once (main.ts has validated the environment): with tracing off, `withSpan` is a plain
-// call, not even a no-op span.
-const ON = environment().OTEL_EXPORTER_OTLP_ENDPOINT !== undefined;
+// With tracing off, `withSpan` is a plain call, not even a no-op span.
+let recording = false;
 const NOT_RECORDING = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/** Makes `withSpan` start real spans; called once a tracer provider is registered (`tracing.setup.ts`). */
+export function recordSpans(): void {
+  recording = true;
+}
 
 function recordFailure(span: Span, error: unknown): void {
   if (error instanceof Error) span.recordException(error);
@@ -56,7 +59,7 @@ function recordFailure(span: Span, error: unknown): void {
  * A synchronous `fn` stays synchronous. With tracing off, `fn` gets a span that records nothing.
  */
 export function withSpan<T>(name: SpanName, attributes: Attributes, fn: (span: Span) => T): T {
-  if (!ON) return fn(NOT_RECORDING);
+  if (!recording) return fn(NOT_RECORDING);
   const span = tracer.startSpan(name, { kind: KIND[name], attributes });
   return context.with(trace.setSpan(context.active(), span), () => {
     let result: T;

@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { startShoutcloudServer, type ShoutcloudServer } from '../../src/shoutcloud-server/shoutcloud-server.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
@@ -97,22 +96,4 @@ export async function startApps(count: number, env: Record<string, string | unde
 export async function runAppExpectingExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   const { exited, output } = spawnMain(env);
   return { code: await exited, output: output() };
-}
-
-/**
- * The app in front of a bundled Shoutcloud-compatible server of its own, started before the
- * file's tests and stopped after them. Read `app` and `upstream` inside tests: they are set once
- * `beforeAll` has run.
- */
-export function appWithUpstream(env: Record<string, string | undefined> = {}): { readonly app: AppProcess; readonly upstream: ShoutcloudServer } {
-  const running = {} as { app: AppProcess; upstream: ShoutcloudServer };
-  beforeAll(async () => {
-    running.upstream = await startShoutcloudServer();
-    running.app = await startApp({ SHOUTCLOUD_URL: running.upstream.url, ...env });
-  });
-  afterAll(async () => {
-    await running.app?.stop();
-    await running.upstream?.close();
-  });
-  return running;
 }

@@ -1,14 +1,14 @@
 import { IsArray, ValidateBy, type ValidationOptions } from 'class-validator';
-import { environment } from '../../config/environment.js';
+import { inputLimits } from '../transform.config.js';
 
-/** At most `BATCH_MAX_ITEMS` items, read when validating (the environment is validated at boot). */
+/** At most `BATCH_MAX_ITEMS` items, read when validating. */
 function HasAtMostBatchMaxItems(options?: ValidationOptions) {
   return ValidateBy(
     {
       name: 'hasAtMostBatchMaxItems',
       validator: {
-        validate: (value: unknown) => !Array.isArray(value) || value.length <= environment().BATCH_MAX_ITEMS,
-        defaultMessage: () => `data must have at most ${environment().BATCH_MAX_ITEMS} items`,
+        validate: (value: unknown) => !Array.isArray(value) || value.length <= inputLimits.batchMaxItems,
+        defaultMessage: () => `data must have at most ${inputLimits.batchMaxItems} items`,
       },
     },
     options,

@@ -1,6 +1,6 @@
 import { IsString, ValidateBy, type ValidationOptions } from 'class-validator';
-import { environment } from '../../config/environment.js';
 import { codePointLength } from '../reverse-graphemes.js';
+import { inputLimits } from '../transform.config.js';
 
 /** Rejects lone surrogates: they are not Unicode text and cannot be sent upstream as UTF-8. */
 function IsWellFormedUnicode(options?: ValidationOptions) {
@@ -24,11 +24,11 @@ function HasAtMostMaxInputLength(options?: ValidationOptions) {
       name: 'hasAtMostMaxInputLength',
       validator: {
         validate: (value: unknown) => {
-          const max = environment().MAX_INPUT_LENGTH;
+          const max = inputLimits.maxInputLength;
           // Every code point is one or two UTF-16 units, so short strings skip the count.
           return typeof value !== 'string' || value.length <= max || codePointLength(value) <= max;
         },
-        defaultMessage: () => `data must be at most ${environment().MAX_INPUT_LENGTH} characters (Unicode code points)`,
+        defaultMessage: () => `data must be at most ${inputLimits.maxInputLength} characters (Unicode code points)`,
       },
     },
     options,
