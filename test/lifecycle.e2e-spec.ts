@@ -12,8 +12,16 @@ describe('graceful shutdown', () => {
   afterAll(() => upstream?.close());
 
   it('SIGTERM with 30 slow requests in flight: readiness turns 503, all 30 get 200, exit code 0', async () => {
-    // Coalescing off: one upstream call per request, so the upstream's count says all 30 are in flight.
-    const app = await startApp({ SHOUTCLOUD_URL: upstream.url, SHUTDOWN_DELAY_MS: '300', SHUTDOWN_GRACE_MS: '5000', SHOUTCLOUD_COALESCE: 'off' });
+    // One upstream call per request (no coalescing, no hedge, no retry of a slow try), so the
+    // upstream's count says all 30 are in flight.
+    const app = await startApp({
+      SHOUTCLOUD_URL: upstream.url,
+      SHUTDOWN_DELAY_MS: '300',
+      SHUTDOWN_GRACE_MS: '5000',
+      SHOUTCLOUD_COALESCE: 'off',
+      SHOUTCLOUD_HEDGE: 'off',
+      SHOUTCLOUD_TIMEOUT_MS: '4000',
+    });
     upstream.setFaults({ latencyMs: 800 });
     const inFlight = Array.from({ length: 30 }, (_, i) => postJson(app.url, '/transform', { data: `slow ${i}` }));
     // Wait until every request has reached the upstream: they are all in flight.
