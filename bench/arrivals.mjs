@@ -6,7 +6,7 @@
 // bench/README.md.
 //
 //   node bench/arrivals.mjs [--previous=<another build>/dist/main.js] [--rate=2000] [--count=1000]
-//     [--latencies=20,50,150] [--runs=3] [--probes=20] [--variants=batcher,off,...] [--out=DIR]
+//     [--latencies=20,50,150] [--runs=3] [--warmup=1000] [--probes=50] [--variants=batcher,off,...] [--out=DIR]
 //
 // Variants, interleaved in each run: this build (dist/main.js) with its defaults; with
 // SHOUTCLOUD_MAX_CALLS_IN_FLIGHT=2; with SHOUTCLOUD_COALESCE=off; and `--previous`'s build with
@@ -27,7 +27,8 @@ const { values: args } = parseArgs({
     count: { type: 'string', default: '1000' },
     latencies: { type: 'string', default: '20,50,150' },
     runs: { type: 'string', default: '3' },
-    probes: { type: 'string', default: '20' },
+    probes: { type: 'string', default: '50' },
+    warmup: { type: 'string', default: '1000' },
     variants: { type: 'string' },
     out: { type: 'string', default: 'artifacts/bench' },
   },
@@ -38,7 +39,7 @@ const options = {
   latencies: args.latencies.split(',').map(Number),
   runs: Number(args.runs),
   probes: Number(args.probes),
-  warmup: 200,
+  warmup: Number(args.warmup),
   outDir: resolve(ROOT, args.out),
 };
 
@@ -117,7 +118,7 @@ async function streamCell(variant, latencyMs, control) {
     await control.setLatency(latencyMs);
     const tag = nonce();
     await poissonStream(agent, service.url, Array.from({ length: options.warmup }, (_, i) => `warm ${tag} ${i}`), options.rate);
-    await sleep(200);
+    await sleep(1000);
     await control.reset();
     await control.setLatency(latencyMs);
     const hedgesBefore = await metricValue(service.url, 'shoutcloud_hedges_total');

@@ -38,6 +38,8 @@ const settled = () => new Promise((resolve) => setImmediate(resolve));
 const live = () => new AbortController().signal;
 
 describe('ShoutcloudBatcher', () => {
+  afterEach(() => jest.useRealTimers());
+
   it('sends a lone text at once, with no timer, and answers it', async () => {
     const { batcher, calls, texts, events } = batcherWith();
     const answer = batcher.shout('abc', live());
@@ -87,6 +89,9 @@ describe('ShoutcloudBatcher', () => {
         fc.integer({ min: 1, max: 3 }),
         fc.array(fc.nat(), { minLength: 30, maxLength: 30 }),
         async (asked, maxCallsInFlight, picks) => {
+          // Fake timers: a freed slot may wait a few ms for texts to regroup.
+          jest.useFakeTimers();
+          const settled = () => jest.advanceTimersByTimeAsync(5);
           const { batcher, calls } = batcherWith({ maxCallsInFlight, maxBytes: 64 });
           const answers: Promise<string>[] = [];
           // Texts arrive one per turn, and a random call in flight is answered now and then.
@@ -102,20 +107,62 @@ describe('ShoutcloudBatcher', () => {
             }
           }
           // Answering a call sends the next: answer until none is left open.
-          for (;;) {
-            await settled();
-            const open = calls.filter((call) => !answered.has(call));
-            if (open.length === 0) break;
-            for (const call of open) {
+          let done = false;
+          const all = Promise.all(answers).finally(() => (done = true));
+          while (!done) {
+            // Long enough for any slot waiting for its callers to regroup.
+            await jest.advanceTimersByTimeAsync(1000);
+            for (const call of calls.filter((call) => !answered.has(call))) {
               answered.add(call);
               call.answer(goToUpper(call.text));
             }
           }
-          expect(await Promise.all(answers)).toEqual(asked.map(goToUpper));
+          expect(await all).toEqual(asked.map(goToUpper));
           expect(batcher.callsInFlight).toBe(0);
         },
       ),
     );
+  });
+
+  describe('when a call comes back', () => {
+    beforeEach(() => jest.useFakeTimers());
+
+    it('waits for its callers to ask again, and sends them with the texts that waited', async () => {
+      const { batcher, calls, texts } = batcherWith({ maxCallsInFlight: 1 });
+      const first = batcher.shout('a', live());
+      await jest.advanceTimersByTimeAsync(0);
+      const group = ['b', 'c', 'd'].map((text) => batcher.shout(text, live()));
+      calls[0].answer('A');
+      await jest.advanceTimersByTimeAsync(0);
+      // 'a' came back alone: the queue of three goes at once, as one call.
+      expect(texts()).toEqual(['a', 'bcd']);
+      const straggler = batcher.shout('e', live());
+      await jest.advanceTimersByTimeAsync(20);
+      calls[1].answer('BCD');
+      await jest.advanceTimersByTimeAsync(0);
+      // Three texts came back and one waits: the slot waits for their callers.
+      expect(texts()).toEqual(['a', 'bcd']);
+      const again = ['f', 'g'].map((text) => batcher.shout(text, live()));
+      await jest.advanceTimersByTimeAsync(0);
+      expect(texts()).toEqual(['a', 'bcd', 'efg']);
+      calls[2].answer('EFG');
+      await expect(Promise.all([first, ...group, straggler, ...again])).resolves.toEqual(['A', 'B', 'C', 'D', 'E', 'F', 'G']);
+    });
+
+    it('sends what waits after half the duration of the call when they do not come back', async () => {
+      const { batcher, calls, texts } = batcherWith({ maxCallsInFlight: 1 });
+      const group = ['a', 'b', 'c'].map((text) => batcher.shout(text, live()));
+      await jest.advanceTimersByTimeAsync(0);
+      const straggler = batcher.shout('d', live());
+      await jest.advanceTimersByTimeAsync(40);
+      calls[0].answer('ABC');
+      await jest.advanceTimersByTimeAsync(19);
+      expect(texts()).toEqual(['abc']);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(texts()).toEqual(['abc', 'd']);
+      calls[1].answer('D');
+      await expect(Promise.all([...group, straggler])).resolves.toEqual(['A', 'B', 'C', 'D']);
+    });
   });
 
   it('bounds a call in UTF-8 bytes: the queue goes over successive slots, a longer text alone', async () => {

@@ -1,6 +1,12 @@
 import { EventEmitter } from 'cockatiel';
 import { ShoutcloudBadReplyError, ShoutcloudUnavailableError } from './shoutcloud.errors.js';
 
+/**
+ * The longest a freed slot waits for the callers of the call just answered to ask again, in ms
+ * (see `regroup`): a client's turnaround is a few ms even on a loaded machine.
+ */
+const REGROUP_MAX_MS = 25;
+
 /** Sends one text to Shoutcloud and resolves with its upper-cased answer. */
 export type SendText = (text: string, signal: AbortSignal) => Promise<string>;
 
@@ -61,8 +67,9 @@ interface Waiter {
  * Sends cache misses to Shoutcloud with at most `maxCallsInFlight` calls in flight: a text asked
  * while a slot is free goes at once (with the texts asked in the same synchronous stretch, e.g. the
  * misses of one batch request); a text asked while every slot is busy waits in one queue, and when
- * a slot frees the queue goes as one call of up to `maxBytes`. Under load the calls grow with the
- * arrival rate and Shoutcloud's latency by themselves, and a queued text waits about one call.
+ * a slot frees the queue goes as one call of up to `maxBytes` (after a short wait for the callers
+ * of the call just answered, see `regroup`). Under load the calls grow with the arrival rate and
+ * Shoutcloud's latency by themselves, and a queued text waits about one call.
  *
  * A call of several texts sends them concatenated and splits the answer back by each text's
  * code-point count. That is exact because Shoutcloud upper-cases code point by code point (Go's
@@ -82,6 +89,10 @@ export class ShoutcloudBatcher {
   private queuedBytes = 0;
   private inFlight = 0;
   private dispatchQueued = false;
+  /** While a freed slot waits for the queue to hold this many texts (see {@link regroup}). */
+  private regroupFor = 0;
+  private regroupStart: NodeJS.Immediate | undefined;
+  private regroupTimer: NodeJS.Timeout | undefined;
   private readonly send: SendText;
   private readonly maxBytes: number;
   private readonly maxCallsInFlight: number;
@@ -138,7 +149,7 @@ export class ShoutcloudBatcher {
       this.enqueue(this.queue, waiter);
       // A microtask, not a timer: the texts asked in this synchronous stretch go in one call, and a
       // lone text waits for nothing.
-      if (this.inFlight < this.maxCallsInFlight && !this.dispatchQueued) {
+      if (this.inFlight < this.maxCallsInFlight && !this.dispatchQueued && this.queue.size >= this.regroupFor) {
         this.dispatchQueued = true;
         queueMicrotask(this.dispatchNow);
       }
@@ -163,12 +174,39 @@ export class ShoutcloudBatcher {
   /** Fills the free slots: texts to be sent alone first (they have waited a call already), then the queue. */
   private dispatch(): void {
     this.dispatchQueued = false;
+    this.regroupFor = 0;
+    clearImmediate(this.regroupStart);
+    clearTimeout(this.regroupTimer);
+    this.regroupStart = this.regroupTimer = undefined;
     while (this.inFlight < this.maxCallsInFlight) {
       const next = this.alone.size > 0 ? [this.alone.values().next().value!] : this.nextCall();
       if (next.length === 0) return;
       for (const waiter of next) this.dequeue(waiter);
       this.start(next);
     }
+  }
+
+  /**
+   * A call of `answered` texts has come back and freed its slot. Callers that each send their next
+   * request when their answer comes (a load generator's connections, a job walking a list) come
+   * back together, a moment later. Sending the queue at once would send the few texts that arrived
+   * during the call without them (or the first of them alone), and the two groups would then
+   * alternate on the slots for good, each waiting for the other's call. So the slot waits until
+   * the queue holds as many texts as the call answered, or for half the call's duration (at most
+   * {@link REGROUP_MAX_MS}), whichever comes first: a wait that, when the callers do come back,
+   * saves the texts waiting a whole call. Under a steady stream the queue is that long already and
+   * goes at once; after a lone text's call, one text is enough.
+   */
+  private regroup(answered: number, callMs: number): void {
+    if (this.alone.size > 0 || this.queue.size >= answered) return this.dispatch();
+    this.regroupFor = Math.max(this.regroupFor, answered);
+    if (this.regroupStart || this.regroupTimer) return;
+    // Counted from when the answers have gone out: handing them to their callers runs first, in
+    // microtasks, and under load writing a hundred answers can take longer than the wait itself.
+    this.regroupStart = setImmediate(() => {
+      this.regroupStart = undefined;
+      this.regroupTimer = setTimeout(this.dispatchNow, Math.min(callMs / 2, REGROUP_MAX_MS));
+    });
   }
 
   /** The oldest queued texts that fit in one call; the first always does. */
@@ -199,7 +237,7 @@ export class ShoutcloudBatcher {
       (answer) => {
         this.inFlight--;
         this.split(waiters, answer);
-        this.dispatch();
+        this.regroup(waiters.length, performance.now() - now);
       },
       (error: unknown) => {
         this.inFlight--;
