@@ -140,13 +140,21 @@ describe('ShoutcloudBatcher', () => {
       await jest.advanceTimersByTimeAsync(20);
       calls[1].answer('BCD');
       await jest.advanceTimersByTimeAsync(0);
-      // Three texts came back and one waits: the slot waits for their callers.
+      // Three texts came back and one waits, fewer than half: the slot waits for three more.
       expect(texts()).toEqual(['a', 'bcd']);
       const again = ['f', 'g'].map((text) => batcher.shout(text, live()));
       await jest.advanceTimersByTimeAsync(0);
-      expect(texts()).toEqual(['a', 'bcd', 'efg']);
-      calls[2].answer('EFG');
-      await expect(Promise.all([first, ...group, straggler, ...again])).resolves.toEqual(['A', 'B', 'C', 'D', 'E', 'F', 'G']);
+      expect(texts()).toEqual(['a', 'bcd']);
+      again.push(batcher.shout('x', live()));
+      await jest.advanceTimersByTimeAsync(0);
+      expect(texts()).toEqual(['a', 'bcd', 'efgx']);
+      // Four came back and three wait, at least half: a steady stream, sent at once.
+      const next = ['h', 'i', 'j'].map((text) => batcher.shout(text, live()));
+      calls[2].answer('EFGX');
+      await jest.advanceTimersByTimeAsync(0);
+      expect(texts()).toEqual(['a', 'bcd', 'efgx', 'hij']);
+      calls[3].answer('HIJ');
+      await expect(Promise.all([first, ...group, straggler, ...again, ...next])).resolves.toEqual('ABCDEFGXHIJ'.split(''));
     });
 
     it('sends what waits after half the duration of the call when they do not come back', async () => {

@@ -191,15 +191,16 @@ export class ShoutcloudBatcher {
    * request when their answer comes (a load generator's connections, a job walking a list) come
    * back together, a moment later. Sending the queue at once would send the few texts that arrived
    * during the call without them (or the first of them alone), and the two groups would then
-   * alternate on the slots for good, each waiting for the other's call. So the slot waits until
-   * the queue holds as many texts as the call answered, or for half the call's duration (at most
-   * {@link REGROUP_MAX_MS}), whichever comes first: a wait that, when the callers do come back,
-   * saves the texts waiting a whole call. Under a steady stream the queue is that long already and
-   * goes at once; after a lone text's call, one text is enough.
+   * alternate on the slots for good, each waiting for the other's call. So when the queue holds
+   * fewer than half as many texts as the call answered, the slot waits until it holds as many more,
+   * or for half the call's duration (at most {@link REGROUP_MAX_MS}), whichever comes first: a wait
+   * that, when the callers do come back, saves the texts waiting a whole call. A steady stream has
+   * about as many texts waiting as the call carried and goes at once, its next call in flight
+   * while this one's answers are written; after a lone text's call, one text is enough.
    */
   private regroup(answered: number, callMs: number): void {
-    if (this.alone.size > 0 || this.queue.size >= answered) return this.dispatch();
-    this.regroupFor = Math.max(this.regroupFor, answered);
+    if (this.alone.size > 0 || this.queue.size * 2 >= answered) return this.dispatch();
+    this.regroupFor = Math.max(this.regroupFor, this.queue.size + answered);
     if (this.regroupStart || this.regroupTimer) return;
     // Counted from when the answers have gone out: handing them to their callers runs first, in
     // microtasks, and under load writing a hundred answers can take longer than the wait itself.
