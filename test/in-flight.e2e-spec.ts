@@ -21,7 +21,8 @@ describe('http_requests_in_flight', () => {
 
   beforeAll(async () => {
     upstream = await startShoutcloudServer();
-    app = await startTestApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_TIMEOUT_MS: '10000', REQUEST_DEADLINE_MS: '10000' });
+    // Coalescing off: one upstream call per request, so the upstream's count says all are in flight.
+    app = await startTestApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_TIMEOUT_MS: '10000', REQUEST_DEADLINE_MS: '10000', SHOUTCLOUD_COALESCE: 'off' });
   });
   afterAll(async () => {
     await app?.close();

@@ -59,13 +59,23 @@ export class Environment {
   @toInteger @IsInt() @Min(0) @Max(1000) SHOUTCLOUD_RETRY_BUDGET_PERCENT = 20;
 
   /**
-   * `on`: misses waiting at the same moment, from any requests, go to Shoutcloud as one call
-   * (texts concatenated, the answer split back by code points). Default on.
+   * `on`: at most SHOUTCLOUD_MAX_CALLS_IN_FLIGHT upstream calls at once; misses that arrive while
+   * every slot is busy wait and go together in the next call (texts concatenated, the answer split
+   * back by code points). `off`: every miss its own call at once, no bound. Default on.
    */
   @IsIn(SWITCH) SHOUTCLOUD_COALESCE: (typeof SWITCH)[number] = 'on';
 
-  /** Most UTF-8 bytes of text in one coalesced call; a longer text is sent alone. Default 65536. */
+  /** Most UTF-8 bytes of text in one upstream call; a longer text is sent alone. Default 65536. */
   @toInteger @IsInt() @Min(256) @Max(1_048_576) SHOUTCLOUD_COALESCE_MAX_BYTES = 65_536;
+
+  /** Upstream calls in flight per replica, with SHOUTCLOUD_COALESCE on. Default 1. */
+  @toInteger @IsInt() @Min(1) @Max(64) SHOUTCLOUD_MAX_CALLS_IN_FLIGHT = 1;
+
+  /**
+   * Most UTF-8 bytes of misses waiting for a slot; a miss beyond it gets a stale or fallback answer,
+   * else a 503 with Retry-After, at once. Default 1048576.
+   */
+  @toInteger @IsInt() @Min(1024) @Max(67_108_864) SHOUTCLOUD_QUEUE_MAX_BYTES = 1_048_576;
 
   /**
    * `on`: a try running past 1.2 × the p95 of recent successful tries gets a second, concurrent

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'cockatiel';
 import type { RedisConnection } from '../redis/redis.connection.js';
 import type { ShoutcloudClient } from '../shoutcloud/shoutcloud.client.js';
+import type { CallEvent } from '../shoutcloud/shoutcloud.batcher.js';
 import type { Shout, ShoutcloudService } from '../shoutcloud/shoutcloud.service.js';
 import { MetricsService } from './metrics.service.js';
 
@@ -9,12 +10,19 @@ const events = () => new EventEmitter<never>().addListener;
 /** The service with its sources stubbed; `answer` plays ShoutcloudService answering a caller. */
 function metricsService() {
   const answers = new EventEmitter<Shout>();
+  const calls = new EventEmitter<CallEvent>();
+  const upstreamQueue = { texts: 0, calls: 0 };
   const client = { breakerState: 'closed', onTry: events(), onRetry: events(), onHedge: events() } as unknown as ShoutcloudClient;
-  const shoutcloud = { onAnswer: answers.addListener, onCall: events(), onMismatch: events() } as unknown as ShoutcloudService;
+  const shoutcloud = { onAnswer: answers.addListener, onCall: calls.addListener, onMismatch: events(), upstreamQueue } as unknown as ShoutcloudService;
   const redis = { enabled: false, onSkip: events(), onFailover: events() } as unknown as RedisConnection;
   const metrics = new MetricsService(client, shoutcloud, redis);
   metrics.onModuleInit();
-  return { metrics, answer: (provenance: Shout['provenance']) => answers.emit({ output: 'X', provenance }) };
+  return {
+    metrics,
+    upstreamQueue,
+    call: (event: CallEvent) => calls.emit(event),
+    answer: (provenance: Shout['provenance']) => answers.emit({ output: 'X', provenance }),
+  };
 }
 
 /** The samples of one family in the exposition text, as `labels value` lines. */
@@ -56,6 +64,17 @@ describe('MetricsService (counted on the request path, taken up at scrape time)'
     expect(await samples(metrics, 'http_requests_in_flight')).toEqual(['http_requests_in_flight 1']);
     metrics.requestLeft();
     expect(await samples(metrics, 'http_requests_in_flight')).toEqual(['http_requests_in_flight 0']);
+  });
+
+  it('reads the upstream queue at scrape time and observes the texts and waits of each call', async () => {
+    const { metrics, upstreamQueue, call } = metricsService();
+    Object.assign(upstreamQueue, { texts: 7, calls: 1 });
+    call({ texts: 3, waitedMs: [0, 20, 40] });
+    expect(await samples(metrics, 'shoutcloud_queue_texts')).toEqual(['shoutcloud_queue_texts 7']);
+    expect(await samples(metrics, 'shoutcloud_calls_in_flight')).toEqual(['shoutcloud_calls_in_flight 1']);
+    expect(await samples(metrics, 'shoutcloud_call_texts_sum')).toEqual(['shoutcloud_call_texts_sum 3']);
+    expect(await samples(metrics, 'shoutcloud_queue_wait_seconds_count')).toEqual(['shoutcloud_queue_wait_seconds_count 3']);
+    expect(await samples(metrics, 'shoutcloud_queue_wait_seconds_sum')).toEqual(['shoutcloud_queue_wait_seconds_sum 0.06']);
   });
 
   it('exports cache outcomes by provenance, each answer once', async () => {

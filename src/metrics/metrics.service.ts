@@ -115,14 +115,21 @@ export class MetricsService implements OnModuleInit {
 
   readonly upstreamCallTexts = new Histogram({
     name: 'shoutcloud_call_texts',
-    help: 'Texts per upstream call with coalescing on (SHOUTCLOUD_COALESCE); 1 for a text sent alone.',
+    help: 'Texts per upstream call; 1 for a text sent alone.',
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+    registers: [this.registry],
+  });
+
+  readonly upstreamQueueWait = new Histogram({
+    name: 'shoutcloud_queue_wait_seconds',
+    help: 'Time a cache miss waited for an upstream slot before its call was sent (0 when a slot was free).',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
 
   readonly coalesceMismatches = new Counter({
     name: 'shoutcloud_coalesce_mismatches_total',
-    help: 'Coalesced answers whose length did not match the question; their texts were sent again one per call.',
+    help: 'Answers whose length did not match the question: the texts of a shared call were sent again one per call; a lone text was a bad reply (502).',
     registers: [this.registry],
   });
 
@@ -144,7 +151,23 @@ export class MetricsService implements OnModuleInit {
     private readonly shoutcloud: ShoutcloudService,
     private readonly redis: RedisConnection,
   ) {
-    const { client: breakerSource, redis: redisSource } = this;
+    const { client: breakerSource, redis: redisSource, shoutcloud: queueSource } = this;
+    new Gauge({
+      name: 'shoutcloud_queue_texts',
+      help: 'Cache misses waiting for an upstream slot (SHOUTCLOUD_MAX_CALLS_IN_FLIGHT).',
+      registers: [this.registry],
+      collect() {
+        this.set(queueSource.upstreamQueue.texts);
+      },
+    });
+    new Gauge({
+      name: 'shoutcloud_calls_in_flight',
+      help: 'Upstream calls in flight (at most SHOUTCLOUD_MAX_CALLS_IN_FLIGHT with SHOUTCLOUD_COALESCE on).',
+      registers: [this.registry],
+      collect() {
+        this.set(queueSource.upstreamQueue.calls);
+      },
+    });
     new Gauge({
       name: 'shoutcloud_breaker_state',
       help: 'Circuit breaker around Shoutcloud: 1 for the current state (closed, half-open, open), 0 otherwise.',
@@ -185,7 +208,10 @@ export class MetricsService implements OnModuleInit {
     });
     this.client.onRetry(() => this.upstreamRetries.inc());
     this.client.onHedge(() => this.upstreamHedges.inc());
-    this.shoutcloud.onCall(({ texts }) => this.upstreamCallTexts.observe(texts));
+    this.shoutcloud.onCall(({ texts, waitedMs }) => {
+      this.upstreamCallTexts.observe(texts);
+      for (const ms of waitedMs) this.upstreamQueueWait.observe(ms / 1000);
+    });
     this.shoutcloud.onMismatch(() => this.coalesceMismatches.inc());
     // Label handles resolved once: a skip can happen on every request while Redis is out.
     const skips = Object.fromEntries(REDIS_SKIP_REASONS.map((reason) => [reason, this.redisSkips.labels({ reason })]));

@@ -20,6 +20,8 @@ const config: ConfigType<typeof shoutcloudConfig> = {
   fallback: 'off',
   coalesce: false,
   coalesceMaxBytes: 65_536,
+  maxCallsInFlight: 1,
+  queueMaxBytes: 1_048_576,
   // Off here: these tests script single tries; the hedge has its own describe below.
   hedge: false,
   hedgeMinMs: 50,

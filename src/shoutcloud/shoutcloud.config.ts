@@ -10,9 +10,11 @@ export const shoutcloudConfig = configNamespace('shoutcloud', (env) => ({
   breakerThreshold: env.SHOUTCLOUD_BREAKER_THRESHOLD,
   breakerHalfOpenMs: env.SHOUTCLOUD_BREAKER_HALF_OPEN_MS,
   fallback: env.SHOUTCLOUD_FALLBACK,
-  /** Misses waiting at the same moment go to Shoutcloud as one call. */
+  /** At most `maxCallsInFlight` upstream calls; misses waiting for a slot go together. */
   coalesce: env.SHOUTCLOUD_COALESCE === 'on',
   coalesceMaxBytes: env.SHOUTCLOUD_COALESCE_MAX_BYTES,
+  maxCallsInFlight: env.SHOUTCLOUD_MAX_CALLS_IN_FLIGHT,
+  queueMaxBytes: env.SHOUTCLOUD_QUEUE_MAX_BYTES,
   /** A try running past the learned delay gets a second, concurrent try. */
   hedge: env.SHOUTCLOUD_HEDGE === 'on',
   hedgeMinMs: env.SHOUTCLOUD_HEDGE_MIN_MS,

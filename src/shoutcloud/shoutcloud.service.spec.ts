@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import { ShoutcloudCache, type CachedShout } from './shoutcloud.cache.js';
 import { ShoutcloudClient } from './shoutcloud.client.js';
 import { shoutcloudConfig } from './shoutcloud.config.js';
-import { ShoutcloudDeadlineError, ShoutcloudUnavailableError } from './shoutcloud.errors.js';
+import { ShoutcloudBadReplyError, ShoutcloudDeadlineError, ShoutcloudUnavailableError } from './shoutcloud.errors.js';
 import { ShoutcloudService, type Shout } from './shoutcloud.service.js';
 
 const fresh = (output: string): CachedShout => ({ output, freshUntil: Date.now() + 60_000 });
@@ -43,7 +43,13 @@ async function serviceWith(setup: Setup) {
       { provide: ShoutcloudCache, useValue: cache },
       {
         provide: shoutcloudConfig.KEY,
-        useValue: { fallback: setup.fallback ?? 'off', coalesce: setup.coalesce ?? false, coalesceMaxBytes: 1024 } as ConfigType<typeof shoutcloudConfig>,
+        useValue: {
+          fallback: setup.fallback ?? 'off',
+          coalesce: setup.coalesce ?? false,
+          coalesceMaxBytes: 1024,
+          maxCallsInFlight: 1,
+          queueMaxBytes: 4096,
+        } as ConfigType<typeof shoutcloudConfig>,
       },
     ],
   }).compile();
@@ -177,8 +183,8 @@ describe('ShoutcloudService', () => {
     leaving.abort(new Error('gone'));
     await expect(first).rejects.toThrow('gone');
     expect(await service.shout(['x'], never)).toEqual([{ output: 'X', provenance: 'upstream' }]);
-    const [abandoned, second] = shout.mock.calls.map(([, signal]) => signal.aborted);
-    expect([abandoned, second]).toEqual([true, false]);
+    // The abandoned flight's text never reached Shoutcloud; the new one did, and was not cancelled.
+    expect(shout.mock.calls.map(([text, signal]) => [text, signal.aborted])).toEqual([['x', false]]);
   });
 
   it.each<[string, Setup, Shout | typeof ShoutcloudDeadlineError]>([
@@ -204,7 +210,7 @@ describe('ShoutcloudService', () => {
   });
 });
 
-describe('ShoutcloudService with coalescing on', () => {
+describe('ShoutcloudService with batching on', () => {
   it('sends the misses of one request in one upstream call and caches each answer on its own', async () => {
     const { service, shout, memory } = await serviceWith({ coalesce: true, memory: { b: fresh('B') } });
     const calls: number[] = [];
@@ -228,12 +234,39 @@ describe('ShoutcloudService with coalescing on', () => {
     expect(shout.mock.calls.map(([text]) => text)).toEqual(['one', 'two']);
   });
 
-  it('tells its listeners when an answer does not split back', async () => {
-    const { service, shout } = await serviceWith({ coalesce: true, shout: async (text) => text.toUpperCase() });
+  it('sends the texts of an answer that does not split back alone; a lone one of the wrong length is a bad reply', async () => {
+    const { service, shout, memory } = await serviceWith({ coalesce: true, shout: async (text) => text.toUpperCase() });
     const mismatches: number[] = [];
     service.onMismatch(({ texts }) => mismatches.push(texts));
-    expect((await service.shout(['ß', 'x'], never)).map(({ output }) => output)).toEqual(['SS', 'X']);
-    expect(mismatches).toEqual([2]);
+    await expect(service.shout(['ß', 'x'], never)).rejects.toBeInstanceOf(ShoutcloudBadReplyError);
+    expect(mismatches).toEqual([2, 1]);
     expect(shout.mock.calls.map(([text]) => text)).toEqual(['ßx', 'ß', 'x']);
+    expect(memory.get('x')?.output).toBe('X');
+    expect(memory.has('ß')).toBe(false);
+  });
+
+  it('answers a lone reply of the wrong length locally with the fallback on', async () => {
+    const { service } = await serviceWith({ coalesce: true, fallback: 'local', shout: async (text) => text.toUpperCase() });
+    expect(await service.shout(['ß'], never)).toEqual([{ output: 'ß', provenance: 'fallback' }]);
+  });
+
+  it('makes one upstream call for a herd on one text: the flight is shared above the batcher', async () => {
+    const call = deferred<string>();
+    const { service, shout } = await serviceWith({ coalesce: true, shout: () => call.promise });
+    const herd = Array.from({ length: 100 }, () => service.shout(['same'], never));
+    await new Promise((resolve) => setImmediate(resolve));
+    call.resolve('SAME');
+    for (const answer of await Promise.all(herd)) expect(answer).toEqual([{ output: 'SAME', provenance: 'upstream' }]);
+    expect(shout).toHaveBeenCalledTimes(1);
+  });
+
+  it('with batching off, sends every miss alone at once', async () => {
+    const calls = [deferred<string>(), deferred<string>(), deferred<string>()];
+    const { service, shout } = await serviceWith({ coalesce: false, shout: () => calls[shout.mock.calls.length - 1].promise });
+    const answers = service.shout(['a', 'b', 'c'], never);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(shout.mock.calls.map(([text]) => text)).toEqual(['a', 'b', 'c']);
+    calls.forEach((call, i) => call.resolve('ABC'[i]));
+    expect((await answers).map(({ output }) => output)).toEqual(['A', 'B', 'C']);
   });
 });

@@ -4,7 +4,7 @@ import { EventEmitter, type Event } from 'cockatiel';
 import { goToUpper } from './go-to-upper.js';
 import { isFresh, memoryKey, ShoutcloudCache, type CachedShout } from './shoutcloud.cache.js';
 import { ShoutcloudClient } from './shoutcloud.client.js';
-import { ShoutcloudCoalescer, type CallEvent, type MismatchEvent } from './shoutcloud.coalescer.js';
+import { ShoutcloudBatcher, type CallEvent, type MismatchEvent } from './shoutcloud.batcher.js';
 import { shoutcloudConfig } from './shoutcloud.config.js';
 import { ShoutcloudError } from './shoutcloud.errors.js';
 
@@ -46,22 +46,30 @@ export class ShoutcloudService {
   private readonly answers = new EventEmitter<Shout>();
   /** Fires once per answer given to a caller. */
   readonly onAnswer = this.answers.addListener;
-  private readonly coalescer: ShoutcloudCoalescer | undefined;
-  /** Fires once per upstream call with its number of texts (never with coalescing off). */
+  private readonly batcher: ShoutcloudBatcher;
+  /** Fires once per upstream call with its number of texts. */
   readonly onCall: Event<CallEvent>;
-  /** Fires when a coalesced answer did not split back and its texts went one per call. */
+  /** Fires when an answer's length did not match its question. */
   readonly onMismatch: Event<MismatchEvent>;
 
   constructor(
-    private readonly client: ShoutcloudClient,
+    client: ShoutcloudClient,
     private readonly cache: ShoutcloudCache,
     @Inject(shoutcloudConfig.KEY) private readonly config: ConfigType<typeof shoutcloudConfig>,
   ) {
-    this.coalescer = config.coalesce
-      ? new ShoutcloudCoalescer({ send: (text, signal) => client.shout(text, signal), maxBytes: config.coalesceMaxBytes })
-      : undefined;
-    this.onCall = this.coalescer?.onCall ?? new EventEmitter<CallEvent>().addListener;
-    this.onMismatch = this.coalescer?.onMismatch ?? new EventEmitter<MismatchEvent>().addListener;
+    this.batcher = new ShoutcloudBatcher({
+      send: (text, signal) => client.shout(text, signal),
+      maxBytes: config.coalesceMaxBytes,
+      maxCallsInFlight: config.coalesce ? config.maxCallsInFlight : Infinity,
+      maxQueuedBytes: config.queueMaxBytes,
+    });
+    this.onCall = this.batcher.onCall;
+    this.onMismatch = this.batcher.onMismatch;
+  }
+
+  /** Misses waiting for an upstream slot, and calls in flight. */
+  get upstreamQueue(): { texts: number; calls: number } {
+    return { texts: this.batcher.queued, calls: this.batcher.callsInFlight };
   }
 
   /**
@@ -138,11 +146,11 @@ export class ShoutcloudService {
   }
 
   /**
-   * The one way a cache miss reaches Shoutcloud: with the misses of the same moment, from any
-   * request, in one call when coalescing is on.
+   * The one way a cache miss reaches Shoutcloud: at once when an upstream slot is free, else with
+   * the other misses waiting for one, from any request, in the next call.
    */
   private askShoutcloud(text: string, signal: AbortSignal): Promise<string> {
-    return this.coalescer ? this.coalescer.shout(text, signal) : this.client.shout(text, signal);
+    return this.batcher.shout(text, signal);
   }
 
   private join(flight: Flight, signal: AbortSignal): Promise<Shout> {

@@ -1,0 +1,330 @@
+import { EventEmitter } from 'cockatiel';
+import { ShoutcloudBadReplyError, ShoutcloudUnavailableError } from './shoutcloud.errors.js';
+
+/**
+ * The longest a freed slot waits for the callers of the call just answered to ask again, in ms
+ * (see `regroup`): a client's turnaround is a few ms even on a loaded machine.
+ */
+const REGROUP_MAX_MS = 25;
+
+/** Sends one text to Shoutcloud and resolves with its upper-cased answer. */
+export type SendText = (text: string, signal: AbortSignal) => Promise<string>;
+
+export interface BatcherOptions {
+  /** The upstream call (the client, with its retries, breaker, hedge and timeouts). */
+  send: SendText;
+  /** Most UTF-8 bytes of text in one call; a longer text is sent alone. */
+  maxBytes: number;
+  /**
+   * Most upstream calls in flight at once. `Infinity`: every text is sent alone the moment it is
+   * asked, and nothing ever waits.
+   */
+  maxCallsInFlight: number;
+  /** Most UTF-8 bytes of text waiting for a slot; a text that would pass it is refused at once (503). */
+  maxQueuedBytes: number;
+}
+
+/** An answer whose length did not match its question. */
+export interface MismatchEvent {
+  /** Texts in the call: several were then sent again one per call; a lone text was a bad reply. */
+  texts: number;
+  expectedCodePoints: number;
+  receivedCodePoints: number;
+}
+
+/** One upstream call was sent. */
+export interface CallEvent {
+  /** Texts in the call: 1 for a text sent alone. */
+  texts: number;
+  /** For each text of the call, the ms it waited for a slot (0: sent as it was asked). */
+  waitedMs: readonly number[];
+}
+
+/** One upstream call and the number of its waiters still waiting. */
+interface Call {
+  abort: AbortController;
+  staying: number;
+}
+
+/** One caller's text, from the moment it is asked until it is answered or its caller leaves. */
+interface Waiter {
+  text: string;
+  bytes: number;
+  codePoints: number;
+  signal: AbortSignal;
+  resolve: (output: string) => void;
+  reject: (error: unknown) => void;
+  settled: boolean;
+  leave: () => void;
+  /** When it joined a queue, in `performance.now()` ms; unset for a text sent as it was asked. */
+  queuedAt?: number;
+  /** The queue it waits in, until its call is sent. */
+  queue?: Set<Waiter>;
+  call?: Call;
+}
+
+/**
+ * Sends cache misses to Shoutcloud with at most `maxCallsInFlight` calls in flight: a text asked
+ * while a slot is free goes at once (with the texts asked in the same synchronous stretch, e.g. the
+ * misses of one batch request); a text asked while every slot is busy waits in one queue, and when
+ * a slot frees the queue goes as one call of up to `maxBytes` (after a short wait for the callers
+ * of the call just answered, see `regroup`). Under load the calls grow with the arrival rate and
+ * Shoutcloud's latency by themselves, and a queued text waits about one call.
+ *
+ * A call of several texts sends them concatenated and splits the answer back by each text's
+ * code-point count. That is exact because Shoutcloud upper-cases code point by code point (Go's
+ * simple case mapping), so its answer has as many code points as the question. An answer of
+ * another length is not trusted: the texts of a shared call are sent again one per call, and the
+ * answer to a lone text is a bad reply.
+ *
+ * A caller leaving (its signal aborting) is rejected with `signal.reason` at once: a queued text
+ * leaves the queue; a call goes on for its other texts and is aborted only once every one of its
+ * callers has left.
+ */
+export class ShoutcloudBatcher {
+  /** Texts waiting for a slot, in the order asked. */
+  private readonly queue = new Set<Waiter>();
+  /** Texts of a shared call whose answer did not split back, each to be sent alone. */
+  private readonly alone = new Set<Waiter>();
+  private queuedBytes = 0;
+  private inFlight = 0;
+  private dispatchQueued = false;
+  /** While a freed slot waits for the queue to hold this many texts (see {@link regroup}). */
+  private regroupFor = 0;
+  private regroupStart: NodeJS.Immediate | undefined;
+  private regroupTimer: NodeJS.Timeout | undefined;
+  private readonly send: SendText;
+  private readonly maxBytes: number;
+  private readonly maxCallsInFlight: number;
+  private readonly maxQueuedBytes: number;
+  private readonly dispatchNow = () => this.dispatch();
+  private readonly mismatchEmitter = new EventEmitter<MismatchEvent>();
+  private readonly callEmitter = new EventEmitter<CallEvent>();
+  /** cockatiel's event: an upstream call was sent. */
+  readonly onCall = this.callEmitter.addListener;
+  /** cockatiel's event: an answer's length did not match its question. */
+  readonly onMismatch = this.mismatchEmitter.addListener;
+
+  constructor(options: BatcherOptions) {
+    this.send = options.send;
+    this.maxBytes = options.maxBytes;
+    this.maxCallsInFlight = options.maxCallsInFlight;
+    this.maxQueuedBytes = options.maxQueuedBytes;
+  }
+
+  /** Texts waiting for a slot. */
+  get queued(): number {
+    return this.queue.size + this.alone.size;
+  }
+
+  /** Upstream calls in flight. */
+  get callsInFlight(): number {
+    return this.inFlight;
+  }
+
+  /**
+   * Upper-cases `text` through Shoutcloud, alone or with the other texts waiting.
+   * @param signal the caller leaving: the promise rejects with its reason, and the text is not sent
+   *   (or its call is cancelled once no one else waits for it).
+   */
+  shout(text: string, signal: AbortSignal): Promise<string> {
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (this.queue.size > 0 && this.queuedBytes + bytes > this.maxQueuedBytes) {
+      return Promise.reject(new ShoutcloudUnavailableError('Shoutcloud is answering slower than texts arrive; try again shortly.', 1));
+    }
+    return new Promise<string>((resolve, reject) => {
+      const waiter: Waiter = {
+        text,
+        bytes,
+        codePoints: 0,
+        signal,
+        resolve,
+        reject,
+        settled: false,
+        leave: () => this.left(waiter),
+      };
+      signal.addEventListener('abort', waiter.leave, { once: true });
+      if (this.maxCallsInFlight === Infinity) return this.start([waiter]);
+      this.enqueue(this.queue, waiter);
+      // A microtask, not a timer: the texts asked in this synchronous stretch go in one call, and a
+      // lone text waits for nothing.
+      if (this.inFlight < this.maxCallsInFlight && !this.dispatchQueued && this.queue.size >= this.regroupFor) {
+        this.dispatchQueued = true;
+        queueMicrotask(this.dispatchNow);
+      }
+    });
+  }
+
+  private enqueue(queue: Set<Waiter>, waiter: Waiter): void {
+    waiter.queue = queue;
+    waiter.queuedAt = performance.now();
+    queue.add(waiter);
+    if (queue === this.queue) this.queuedBytes += waiter.bytes;
+  }
+
+  private dequeue(waiter: Waiter): void {
+    const { queue } = waiter;
+    if (!queue) return;
+    queue.delete(waiter);
+    if (queue === this.queue) this.queuedBytes -= waiter.bytes;
+    waiter.queue = undefined;
+  }
+
+  /** Fills the free slots: texts to be sent alone first (they have waited a call already), then the queue. */
+  private dispatch(): void {
+    this.dispatchQueued = false;
+    this.regroupFor = 0;
+    clearImmediate(this.regroupStart);
+    clearTimeout(this.regroupTimer);
+    this.regroupStart = this.regroupTimer = undefined;
+    while (this.inFlight < this.maxCallsInFlight) {
+      const next = this.alone.size > 0 ? [this.alone.values().next().value!] : this.nextCall();
+      if (next.length === 0) return;
+      for (const waiter of next) this.dequeue(waiter);
+      this.start(next);
+    }
+  }
+
+  /**
+   * A call of `answered` texts has come back and freed its slot. Callers that each send their next
+   * request when their answer comes (a load generator's connections, a job walking a list) come
+   * back together, a moment later. Sending the queue at once would send the few texts that arrived
+   * during the call without them (or the first of them alone), and the two groups would then
+   * alternate on the slots for good, each waiting for the other's call. So when the queue holds
+   * fewer than half as many texts as the call answered, the slot waits until it holds as many more,
+   * or for half the call's duration (at most {@link REGROUP_MAX_MS}), whichever comes first: a wait
+   * that, when the callers do come back, saves the texts waiting a whole call. A steady stream has
+   * about as many texts waiting as the call carried and goes at once, its next call in flight
+   * while this one's answers are written; after a lone text's call, one text is enough.
+   */
+  private regroup(answered: number, callMs: number): void {
+    if (this.alone.size > 0 || this.queue.size * 2 >= answered) return this.dispatch();
+    this.regroupFor = Math.max(this.regroupFor, this.queue.size + answered);
+    if (this.regroupStart || this.regroupTimer) return;
+    // Counted from when the answers have gone out: handing them to their callers runs first, in
+    // microtasks, and under load writing a hundred answers can take longer than the wait itself.
+    this.regroupStart = setImmediate(() => {
+      this.regroupStart = undefined;
+      this.regroupTimer = setTimeout(this.dispatchNow, Math.min(callMs / 2, REGROUP_MAX_MS));
+    });
+  }
+
+  /** The oldest queued texts that fit in one call; the first always does. */
+  private nextCall(): Waiter[] {
+    const texts: Waiter[] = [];
+    let bytes = 0;
+    for (const waiter of this.queue) {
+      if (texts.length > 0 && bytes + waiter.bytes > this.maxBytes) break;
+      texts.push(waiter);
+      bytes += waiter.bytes;
+    }
+    return texts;
+  }
+
+  private start(waiters: Waiter[]): void {
+    const call = this.join(waiters);
+    const now = performance.now();
+    let question = '';
+    const waitedMs: number[] = [];
+    for (const waiter of waiters) {
+      waiter.codePoints = codePointCount(waiter.text);
+      question += waiter.text;
+      waitedMs.push(waiter.queuedAt === undefined ? 0 : now - waiter.queuedAt);
+    }
+    this.inFlight++;
+    this.callEmitter.emit({ texts: waiters.length, waitedMs });
+    this.send(question, call.abort.signal).then(
+      (answer) => {
+        this.inFlight--;
+        this.split(waiters, answer);
+        this.regroup(waiters.length, performance.now() - now);
+      },
+      (error: unknown) => {
+        this.inFlight--;
+        for (const waiter of waiters) this.settle(waiter, error);
+        this.dispatch();
+      },
+    );
+  }
+
+  private split(waiters: Waiter[], answer: string): void {
+    const parts: string[] = [];
+    let at = 0;
+    for (const waiter of waiters) {
+      const end = advanceCodePoints(answer, at, waiter.codePoints);
+      if (end < 0) break;
+      parts.push(answer.slice(at, end));
+      at = end;
+    }
+    if (parts.length === waiters.length && at === answer.length) {
+      waiters.forEach((waiter, index) => this.settle(waiter, undefined, parts[index]));
+      return;
+    }
+    let expectedCodePoints = 0;
+    for (const waiter of waiters) expectedCodePoints += waiter.codePoints;
+    this.mismatchEmitter.emit({ texts: waiters.length, expectedCodePoints, receivedCodePoints: codePointCount(answer) });
+    if (waiters.length === 1) {
+      this.settle(waiters[0], new ShoutcloudBadReplyError('Shoutcloud answered something that is not a usable reply.'));
+      return;
+    }
+    for (const waiter of waiters) {
+      if (waiter.settled) continue;
+      waiter.call = undefined;
+      this.enqueue(this.alone, waiter);
+    }
+  }
+
+  /** Makes a call of the waiters still waiting; it is aborted when the last of them leaves. */
+  private join(waiters: Waiter[]): Call {
+    const call: Call = { abort: new AbortController(), staying: 0 };
+    for (const waiter of waiters) {
+      waiter.call = call;
+      call.staying++;
+    }
+    return call;
+  }
+
+  private left(waiter: Waiter): void {
+    const { call } = waiter;
+    this.dequeue(waiter);
+    this.settle(waiter, waiter.signal.reason);
+    if (call && --call.staying === 0) call.abort.abort(waiter.signal.reason);
+  }
+
+  private settle(waiter: Waiter, error: unknown, output?: string): void {
+    if (waiter.settled) return;
+    waiter.settled = true;
+    waiter.signal.removeEventListener('abort', waiter.leave);
+    if (output === undefined) waiter.reject(error);
+    else waiter.resolve(output);
+  }
+}
+
+/** Code points in `text`; a lone surrogate counts as one, as it does for Shoutcloud (U+FFFD). */
+function codePointCount(text: string): number {
+  let count = text.length;
+  for (let i = 0; i < text.length - 1; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        count--;
+        i++;
+      }
+    }
+  }
+  return count;
+}
+
+/** The UTF-16 index `codePoints` code points after `from`, or -1 when `text` ends first. */
+function advanceCodePoints(text: string, from: number, codePoints: number): number {
+  let at = from;
+  for (let left = codePoints; left > 0; left--) {
+    if (at >= text.length) return -1;
+    const unit = text.charCodeAt(at);
+    const next = text.charCodeAt(at + 1);
+    at += unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff ? 2 : 1;
+  }
+  return at;
+}
