@@ -1,5 +1,6 @@
 import { EventEmitter } from 'cockatiel';
 import { ShoutcloudBadReplyError, ShoutcloudUnavailableError } from './shoutcloud.errors.js';
+import { advanceCodePoints, codePointLength } from './code-points.js';
 
 /**
  * The longest a freed slot waits for the callers of the call just answered to ask again, in ms
@@ -228,7 +229,7 @@ export class ShoutcloudBatcher {
     let question = '';
     const waitedMs: number[] = [];
     for (const waiter of waiters) {
-      waiter.codePoints = codePointCount(waiter.text);
+      waiter.codePoints = codePointLength(waiter.text);
       question += waiter.text;
       waitedMs.push(waiter.queuedAt === undefined ? 0 : now - waiter.queuedAt);
     }
@@ -263,7 +264,7 @@ export class ShoutcloudBatcher {
     }
     let expectedCodePoints = 0;
     for (const waiter of waiters) expectedCodePoints += waiter.codePoints;
-    this.mismatchEmitter.emit({ texts: waiters.length, expectedCodePoints, receivedCodePoints: codePointCount(answer) });
+    this.mismatchEmitter.emit({ texts: waiters.length, expectedCodePoints, receivedCodePoints: codePointLength(answer) });
     if (waiters.length === 1) {
       this.settle(waiters[0], new ShoutcloudBadReplyError('Shoutcloud answered something that is not a usable reply.'));
       return;
@@ -299,32 +300,4 @@ export class ShoutcloudBatcher {
     if (output === undefined) waiter.reject(error);
     else waiter.resolve(output);
   }
-}
-
-/** Code points in `text`; a lone surrogate counts as one, as it does for Shoutcloud (U+FFFD). */
-function codePointCount(text: string): number {
-  let count = text.length;
-  for (let i = 0; i < text.length - 1; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit >= 0xd800 && unit <= 0xdbff) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        count--;
-        i++;
-      }
-    }
-  }
-  return count;
-}
-
-/** The UTF-16 index `codePoints` code points after `from`, or -1 when `text` ends first. */
-function advanceCodePoints(text: string, from: number, codePoints: number): number {
-  let at = from;
-  for (let left = codePoints; left > 0; left--) {
-    if (at >= text.length) return -1;
-    const unit = text.charCodeAt(at);
-    const next = text.charCodeAt(at + 1);
-    at += unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff ? 2 : 1;
-  }
-  return at;
 }

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { codePointLength, reverseGraphemes } from './reverse-graphemes.js';
+import { codePointLength } from '../shoutcloud/code-points.js';
+import { reverseGraphemes } from './reverse-graphemes.js';
 
 const intl = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 const reverseByIntl = (text: string) => Array.from(intl.segment(text), ({ segment }) => segment).reverse().join('');
@@ -107,22 +108,5 @@ describe('reverseGraphemes', () => {
         expect(reverseGraphemes(text)).toBe([...text].reverse().join(''));
       }),
     );
-  });
-});
-
-describe('codePointLength', () => {
-  it.each([
-    ['', 0],
-    ['abc', 3],
-    ['😀', 1],
-    ['e\u0301', 2],
-    ['\ud800', 1],
-    ['\ud800\ud800', 2],
-  ])('%j has %i code points', (text, length) => {
-    expect(codePointLength(text)).toBe(length);
-  });
-
-  it('agrees with the string iterator', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary' }), (text) => codePointLength(text) === [...text].length));
   });
 });

@@ -25,19 +25,3 @@ export function reverseGraphemes(text: string): string {
   }
   return collectGraphemes(text).reverse().join('');
 }
-
-/** Length in Unicode code points, the unit of `MAX_INPUT_LENGTH`. */
-export function codePointLength(text: string): number {
-  let surrogatePairs = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit >= 0xd800 && unit <= 0xdbff) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        surrogatePairs++;
-        i++;
-      }
-    }
-  }
-  return text.length - surrogatePairs;
-}

@@ -1,5 +1,5 @@
 import { IsString, ValidateBy, type ValidationOptions } from 'class-validator';
-import { codePointLength } from '../reverse-graphemes.js';
+import { codePointLength } from '../../shoutcloud/code-points.js';
 import { inputLimits } from '../transform.config.js';
 
 /** Rejects lone surrogates: they are not Unicode text and cannot be sent upstream as UTF-8. */
