@@ -194,7 +194,7 @@ export class ShoutcloudBatcher {
    * during the call without them (or the first of them alone), and the two groups would then
    * alternate on the slots for good, each waiting for the other's call. So when the queue holds
    * fewer than half as many texts as the call answered, the slot waits until it holds as many more,
-   * or for half the call's duration (at most {@link REGROUP_MAX_MS}), whichever comes first: a wait
+   * or for the call's duration (at most {@link REGROUP_MAX_MS}), whichever comes first: a wait
    * that, when the callers do come back, saves the texts waiting a whole call. A steady stream has
    * about as many texts waiting as the call carried and goes at once, its next call in flight
    * while this one's answers are written; after a lone text's call, one text is enough.
@@ -207,7 +207,7 @@ export class ShoutcloudBatcher {
     // microtasks, and under load writing a hundred answers can take longer than the wait itself.
     this.regroupStart = setImmediate(() => {
       this.regroupStart = undefined;
-      this.regroupTimer = setTimeout(this.dispatchNow, Math.min(callMs / 2, REGROUP_MAX_MS));
+      this.regroupTimer = setTimeout(this.dispatchNow, Math.min(callMs, REGROUP_MAX_MS));
     });
   }
 
