@@ -97,7 +97,7 @@ try {
       const form = await formParse(service.url);
       const stall = await stalledSocket(service.url);
       const flood = await junkForwardedFor(service);
-      rows.push({ script: script.slice(ROOT.length) || script, form, stall, flood });
+      rows.push({ script: script.startsWith(ROOT) ? script.slice(ROOT.length) : script, form, stall, flood });
     } finally {
       await service.stop();
     }
