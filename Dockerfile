@@ -74,8 +74,8 @@ COPY --from=build /out/app/ ./
 COPY LICENSE ./
 # Builds the application as a start would (no listening, no Redis or Shoutcloud call), then
 # writes the cache; as root, so the running app cannot alter it.
-RUN LOG_LEVEL=warn node --input-type=module -e "import module from 'node:module'; \
-      const { createApp } = await import('./dist/app.setup.js'); await (await createApp(process.env)).init(); \
+RUN node --input-type=module -e "import module from 'node:module'; \
+      const { createApp } = await import('./dist/app.setup.js'); await (await createApp({ LOG_LEVEL: 'warn' })).init(); \
       module.flushCompileCache(); process.exit(0);"
 # The official image's `node` user, by number so that Kubernetes can check runAsNonRoot.
 USER 1000:1000
