@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { Environment, validateEnvironment } from '../src/config/environment.js';
 import { startShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
-import { freePort, startApp } from './support/app-process.js';
+import { freePort, freePortOutsideEphemeralRange, startApp } from './support/app-process.js';
 
 // What a developer or operator meets before the first request: `.env.example`, `compose.yaml`
 // and `npm run start:dev`. The variables are derived from the configuration class itself, so a
@@ -227,27 +227,6 @@ describe('npm run start:dev', () => {
   let workdir: string;
   afterAll(() => rmSync(workdir, { recursive: true, force: true }));
 
-  /**
-   * A free port below the kernel's ephemeral range. The dev loop lets its ports go for a moment
-   * on every restart; a port from the ephemeral range can be taken in that moment by another
-   * test's outgoing connection or `listen(0)`, which the restart then meets as EADDRINUSE.
-   */
-  async function portOutsideEphemeralRange(): Promise<number> {
-    const [lowest] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    for (;;) {
-      const candidate = 10_000 + Math.floor(Math.random() * (lowest - 10_000));
-      const server = createServer();
-      const bound = await new Promise<boolean>((resolve) => {
-        server.once('error', () => resolve(false));
-        server.listen(candidate, '127.0.0.1', () => resolve(true));
-      });
-      if (!bound) continue;
-      server.close();
-      await once(server, 'close');
-      return candidate;
-    }
-  }
-
   async function waitFor(what: string, check: () => Promise<boolean>, output: () => string) {
     const deadline = Date.now() + 180_000;
     while (!(await check().catch(() => false))) {
@@ -263,7 +242,7 @@ describe('npm run start:dev', () => {
       cpSync(join(ROOT, entry), join(workdir, entry), { recursive: true });
     }
     symlinkSync(join(ROOT, 'node_modules'), join(workdir, 'node_modules'));
-    const [port, upstreamPort] = [await portOutsideEphemeralRange(), await portOutsideEphemeralRange()];
+    const [port, upstreamPort] = [await freePortOutsideEphemeralRange(), await freePortOutsideEphemeralRange()];
     const url = `http://127.0.0.1:${port}`;
     // Its own process group, so that the Ctrl+C of a terminal can be sent to all of it at once.
     const child = spawn('npm', ['run', 'start:dev'], {

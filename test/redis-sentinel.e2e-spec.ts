@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startShoutcloudServer, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
-import { freePort, startApp, startApps, type AppProcess } from './support/app-process.js';
+import { freePortOutsideEphemeralRange, startApp, startApps, type AppProcess } from './support/app-process.js';
 import { postJson, send, type RawResponse } from './support/http.js';
 
 // A primary, a replica and three Sentinels of this test's own on loopback (`redis-server`, and
@@ -355,7 +355,8 @@ describeWithRedis('Redis through Sentinel: a failover under load costs requests 
 
   beforeAll(async () => {
     upstream = await startShoutcloudServer();
-    const [primaryPort, replicaPort, ...sentinelPorts] = await Promise.all(Array.from({ length: 5 }, () => freePort()));
+    // Outside the ephemeral range: a killed node comes back on its port later in this file.
+    const [primaryPort, replicaPort, ...sentinelPorts] = await Promise.all(Array.from({ length: 5 }, () => freePortOutsideEphemeralRange()));
     primary = await startNode(primaryPort);
     replica = await startNode(replicaPort, primaryPort);
     sentinels = await Promise.all(sentinelPorts.map((port) => startSentinel(port, primaryPort)));
@@ -492,7 +493,7 @@ describeWithRedis('Redis through Sentinel: a failover under load costs requests 
   }, 60_000);
 
   it('Sentinels unreachable at start-up: the API starts and serves without Redis, and joins when they come', async () => {
-    const port = await freePort();
+    const port = await freePortOutsideEphemeralRange();
     const late = await startApp({ ...env, REDIS_SENTINELS: `127.0.0.1:${port}`, REDIS_SENTINEL_MASTER: 'late' });
     apps.push(late);
     const answered = await postJson(late.url, '/transform', { data: unique('alone') }, clientIp());

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -26,6 +27,27 @@ export async function freePort(): Promise<number> {
   server.close();
   await once(server, 'close');
   return port;
+}
+
+/**
+ * A free port below the kernel's ephemeral range, for a server that lets its port go and takes it
+ * again (a restart). A port from `freePort` is in the ephemeral range, where another test's
+ * outgoing connection or `listen(0)` can take it in that moment: the restart then meets EADDRINUSE.
+ */
+export async function freePortOutsideEphemeralRange(): Promise<number> {
+  const [lowest] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+  for (;;) {
+    const candidate = 10_000 + Math.floor(Math.random() * (lowest - 10_000));
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(candidate, '127.0.0.1', () => resolve(true));
+    });
+    if (!bound) continue;
+    server.close();
+    await once(server, 'close');
+    return candidate;
+  }
 }
 
 /**
