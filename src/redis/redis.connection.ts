@@ -49,7 +49,6 @@ export interface RedisFailover {
 export const REDIS_SKIP_REASONS = ['disconnected', 'breaker_open', 'timeout', 'error'] as const;
 export type RedisSkipReason = (typeof REDIS_SKIP_REASONS)[number];
 
-
 // node-redis's own command timeout only covers commands not yet written to the socket, and a
 // paused Redis keeps accepting writes: what piles up is commands waiting for a reply. The
 // breaker keeps that pile small; this bound holds even if it did not (a full queue rejects at
