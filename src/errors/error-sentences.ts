@@ -13,6 +13,8 @@ export const ERROR_SENTENCES = {
   upstreamRejected: 'Shoutcloud rejected the request.',
   upstreamBadReply: 'Shoutcloud answered something that is not a usable reply.',
   upstreamUnavailable: 'Shoutcloud is unreachable or failing; try again shortly.',
+  upstreamQueueFull: 'Shoutcloud is answering slower than texts arrive; try again shortly.',
+  upstreamPaused: 'Shoutcloud asked for a pause; try again once Retry-After has passed.',
   upstreamBreakerOpen: 'Shoutcloud is failing; requests are paused for a moment to let it recover.',
   upstreamDeadline: (deadlineMs: number) => `Shoutcloud did not answer within the ${deadlineMs} ms deadline.`,
   requestTimeout: (timeoutMs: number) => `The request did not arrive whole within ${timeoutMs} ms.`,
