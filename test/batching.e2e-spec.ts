@@ -254,3 +254,31 @@ describe('SHOUTCLOUD_COALESCE=off', () => {
     }
   });
 });
+
+describe('an upstream whose time grows with the size of a call', () => {
+  it('is never sent a call that passes the per-try timeout: 60 clients with 1 KB texts, every answer right', async () => {
+    // 5 ms + 20 µs per byte: a call of all 60 texts would take 1.2 s, past the 1 s try timeout.
+    upstream.setFaults({ latencyMs: 5, latencyPerByteUs: 20 });
+    const app = await startTestApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_HEDGE: 'off', SHOUTCLOUD_TIMEOUT_MS: '1000', REQUEST_DEADLINE_MS: '5000' });
+    const agent = await warmAgent(app.url, 60);
+    try {
+      const inputs: string[] = [];
+      const answers: Answer[] = [];
+      await Promise.all(
+        Array.from({ length: 60 }, async (_, client) => {
+          for (let round = 0; round < 3; round++) {
+            const input = unique(`${client}-${round} `).padEnd(1024, 'k');
+            inputs.push(input);
+            answers.push(await transformOn(agent, app.url, input));
+          }
+        }),
+      );
+      expect(answers.filter((answer, i) => answer.status !== 200 || answer.body !== JSON.stringify({ data: expected(inputs[i]) }))).toEqual([]);
+      const metrics = await (await fetch(`${app.url}/metrics`)).text();
+      expect(metrics).not.toMatch(/^shoutcloud_tries_total\{outcome="timeout"\} [1-9]/m);
+    } finally {
+      agent.destroy();
+      await app.close();
+    }
+  }, 60_000);
+});
