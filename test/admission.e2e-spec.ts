@@ -78,7 +78,14 @@ describe('admission by body bytes, in process', () => {
 /** Peak RSS of a process and how its liveness probe fared, sampled while `flood` runs. */
 async function watch(app: AppProcess, flood: () => Promise<void>) {
   const pid = app.child.pid!;
-  const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+  // 0 once the process is gone: `alive` says so.
+  const rssMiB = () => {
+    try {
+      return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    } catch {
+      return 0;
+    }
+  };
   let peakMiB = rssMiB();
   const probes = { answered: 0, failed: 0 };
   let flooding = true;

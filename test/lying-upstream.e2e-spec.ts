@@ -36,6 +36,8 @@ async function askTogether(texts: string[], fault: ShoutcloudFault): Promise<Raw
 /** Each answer is the text's own capitals or a 502: the texts whose answers are refused. */
 function refusedOf(texts: string[], answers: RawResponse[]): string[] {
   const wrong = answers.filter((answer, i) => answer.status === 200 && answer.json().data !== expected(texts[i]));
+  const right = answers.filter((answer, i) => answer.status === 200 && answer.json().data === expected(texts[i]));
+  process.stdout.write(`lying upstream: ${right.length} right, ${wrong.length} wrong, ${answers.length - right.length - wrong.length} refused\n`);
   expect(wrong.map((answer) => answer.text)).toEqual([]);
   expect(answers.filter((answer) => answer.status !== 200 && answer.status !== 502)).toEqual([]);
   return texts.filter((_text, i) => answers[i].status === 502);
