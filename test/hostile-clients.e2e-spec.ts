@@ -106,6 +106,16 @@ describe('the rate limit behind one trusted proxy (TRUST_PROXY_HOPS=1)', () => {
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
   });
 
+  it.each([
+    ['::1 spelled ten ways', ['::1', '0:0:0:0:0:0:0:1', '::0:1', '0000::0001', '0::1', '::0001', '0:0::1', '0:0:0:0:0:0::1', '::0:0:1', '0000:0000:0000:0000:0000:0000:0000:0001']],
+    ['198.51.100.9 in its IPv4-mapped spellings', ['::ffff:198.51.100.9', '::FFFF:198.51.100.9', '::ffff:c633:6409', '0:0:0:0:0:ffff:198.51.100.9', '0:0:0:0:0:FFFF:C633:6409', '0000:0000:0000:0000:0000:ffff:c633:6409', '198.51.100.9', '::ffff:C633:6409']],
+    ['fe80::1 with a different zone ID each time, up to 5,000 characters', Array.from({ length: 10 }, (_, i) => `fe80::1%${'z'.repeat(i * 555)}${i}`)],
+    ['ten addresses of one IPv6 /64', Array.from({ length: 10 }, (_, i) => `2001:db8:77:1::${(i + 1).toString(16)}`)],
+  ])('gives one budget to %s', async (_name, spellings) => {
+    const statuses = await statusesWith((i) => spellings[i], spellings.length);
+    expect(statuses).toEqual([...Array(5).fill(200), ...Array(spellings.length - 5).fill(429)]);
+  });
+
   it('counts each valid address on its own', async () => {
     const statuses = await statusesWith((i) => `192.0.2.${100 + i}`, 7);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200]);

@@ -159,6 +159,12 @@ export class Environment {
   /** Requests per minute per client IP. Unset: no limit. */
   @IsOptional() @toInteger @IsInt() @Min(1) RATE_LIMIT_PER_MINUTE?: number = undefined;
 
+  /**
+   * IPv6 clients are counted by this leading part of their address (one host usually holds a
+   * whole /64), in bits; 128 counts each address alone. Default 64.
+   */
+  @toInteger @IsInt() @Min(32) @Max(128) RATE_LIMIT_IPV6_PREFIX = 64;
+
   /** After SIGTERM, keep accepting for this long (ms) while readiness reports 503. Default 0. */
   @toInteger @IsInt() @Min(0) @Max(600_000) SHUTDOWN_DELAY_MS = 0;
 
