@@ -19,6 +19,8 @@ export const ERROR_SENTENCES = {
   headersTooLarge: 'The request headers are larger than this API accepts.',
   badRequest: 'The request is not well-formed HTTP.',
   badUrl: 'The request URL is not valid: a percent-escape does not decode to UTF-8.',
+  expectationFailed: 'The Expect header asks for something this API does not do; only 100-continue is understood.',
+  connectNotAllowed: 'This API is not a proxy: CONNECT is not allowed; use GET or POST.',
   shuttingDown: 'This replica is shutting down; send the request again.',
   internal: 'Something went wrong on our side; it has been logged.',
   /** The old service's one answer to any unusable body, kept word for word for its clients. */
