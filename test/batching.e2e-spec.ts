@@ -71,11 +71,11 @@ async function upstreamReached(upstream: ShoutcloudServer, count: number): Promi
   while (upstream.requests < count) await new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Resolves once the app holds `count` requests besides the scrape asking. */
+/** Resolves once the app holds `count` requests (scrapes go to the metrics port, uncounted). */
 async function inFlight(app: AppProcess, count: number): Promise<void> {
   for (;;) {
-    const metrics = await (await fetch(`${app.url}/metrics`)).text();
-    if (Number(/^http_requests_in_flight (\d+)/m.exec(metrics)?.[1]) - 1 >= count) return;
+    const metrics = await (await fetch(`${app.metricsUrl}/metrics`)).text();
+    if (Number(/^http_requests_in_flight (\d+)/m.exec(metrics)?.[1]) >= count) return;
   }
 }
 
@@ -153,7 +153,7 @@ describe('batching misses (SHOUTCLOUD_COALESCE=on, the default)', () => {
       expect((await postJson(app.url, '/transform', { data: input })).json()).toEqual({ data: expected(input) });
     }
     expect(upstream.requests).toBe(10);
-    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    const metrics = await (await fetch(`${app.metricsUrl}/metrics`)).text();
     expect(metrics).toMatch(/^shoutcloud_queue_wait_seconds_count [1-9]/m);
     expect(metrics).toMatch(/^shoutcloud_queue_texts 0$/m);
     expect(metrics).toMatch(/^shoutcloud_calls_in_flight 0$/m);
@@ -172,7 +172,7 @@ describe('batching misses (SHOUTCLOUD_COALESCE=on, the default)', () => {
     expect([plainAnswer.status, plainAnswer.body]).toEqual([200, JSON.stringify({ data: reverseGraphemes(plain).toUpperCase() })]);
     // busy; sharp and plain together; each of them alone.
     expect(upstream.requests).toBe(4);
-    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    const metrics = await (await fetch(`${app.metricsUrl}/metrics`)).text();
     expect(metrics).toMatch(/^shoutcloud_coalesce_mismatches_total [2-9]/m);
     // The text that came back whole was cached; the other was not.
     const again = await postJson(app.url, '/transform', { data: plain });

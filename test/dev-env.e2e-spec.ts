@@ -127,6 +127,9 @@ describe('compose.yaml', () => {
   it('publishes the API port, exposes the others, and each port is the one its process listens on', () => {
     expect(api.ports).toEqual([`${api.environment!.PORT}:${api.environment!.PORT}`]);
     expect(api.environment!.PORT).toBe(exposed(api.build!.target));
+    // /metrics and the detailed /health: on the compose network, never on the host.
+    expect(api.expose).toEqual([api.environment!.METRICS_PORT]);
+    expect(compose.services['api-sentinel'].expose).toEqual([compose.services['api-sentinel'].environment!.METRICS_PORT]);
     expect(shoutcloud.ports).toBeUndefined();
     expect(shoutcloud.expose).toEqual([shoutcloud.environment!.PORT]);
     expect(shoutcloud.environment!.PORT).toBe(exposed('shoutcloud-server'));

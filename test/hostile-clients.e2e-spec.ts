@@ -42,7 +42,7 @@ function expectApiAnswer(status: number, headers: Record<string, unknown>, body:
 }
 
 async function answeredCount(status: number): Promise<number> {
-  const metrics = (await send(running.app.url, 'GET', '/metrics')).text;
+  const metrics = (await send(running.app.metricsUrl, 'GET', '/metrics')).text;
   const counted = metrics.split('\n').filter((line) => line.startsWith('http_requests_total{') && line.includes(`status="${status}"`));
   return counted.reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
 }

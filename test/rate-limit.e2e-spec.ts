@@ -27,7 +27,7 @@ describe('rate limit per client IP', () => {
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
       for (let i = 0; i < 5; i++) {
         expect((await send(url, 'GET', '/health')).status).toBe(200);
-        expect((await send(url, 'GET', '/metrics')).status).toBe(200);
+        expect((await send(running.app.metricsUrl, 'GET', '/metrics')).status).toBe(200);
       }
     });
   });

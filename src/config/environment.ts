@@ -36,6 +36,18 @@ export class Environment {
   /** Interface to bind. Default 0.0.0.0. */
   @IsString() HOST = '0.0.0.0';
 
+  /**
+   * TCP port of `/metrics` and the detailed `/health`, on HOST, kept off the public port.
+   * 0: any free port. Default 9464.
+   */
+  @toInteger @IsInt() @Min(0) @Max(65535) METRICS_PORT = 9464;
+
+  /**
+   * How long one rendering of `/metrics` answers further scrapes, in ms; scrapes that arrive
+   * while one renders always share it. 0: render for each scrape. Default 1000.
+   */
+  @toInteger @IsInt() @Min(0) @Max(60_000) METRICS_CACHE_MS = 1000;
+
   /** Base URL of a Shoutcloud-compatible server. Default http://api.shoutcloud.io. */
   @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
   SHOUTCLOUD_URL = 'http://api.shoutcloud.io';
