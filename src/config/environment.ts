@@ -237,6 +237,9 @@ export function validateEnvironment(raw: Readonly<Record<string, string | undefi
   if (env.SHUTDOWN_GRACE_MS + env.SHUTDOWN_DELAY_MS > 600_000) {
     throw new EnvironmentError(['SHUTDOWN_DELAY_MS + SHUTDOWN_GRACE_MS: must not exceed 600000 ms together']);
   }
+  if (env.METRICS_PORT === env.PORT) {
+    throw new EnvironmentError(['METRICS_PORT: must differ from PORT, which is public']);
+  }
   if (env.SHOUTCLOUD_HEDGE_MIN_MS > env.SHOUTCLOUD_HEDGE_MAX_MS) {
     throw new EnvironmentError(['SHOUTCLOUD_HEDGE_MIN_MS: must not exceed SHOUTCLOUD_HEDGE_MAX_MS']);
   }
