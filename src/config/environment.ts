@@ -36,16 +36,10 @@ export class Environment {
   /** Interface to bind. Default 0.0.0.0. */
   @IsString() HOST = '0.0.0.0';
 
-  /**
-   * TCP port of `/metrics` and the detailed `/health`, on HOST, kept off the public port.
-   * 0: any free port. Default 9464.
-   */
+  /** Port of `/metrics` and the detailed `/health`, on HOST, never PORT; 0: any free one. Default 9464. */
   @toInteger @IsInt() @Min(0) @Max(65535) METRICS_PORT = 9464;
 
-  /**
-   * How long one rendering of `/metrics` answers further scrapes, in ms; scrapes that arrive
-   * while one renders always share it. 0: render for each scrape. Default 1000.
-   */
+  /** How long (ms) one rendering of `/metrics` answers later scrapes; 0: none. Default 1000. */
   @toInteger @IsInt() @Min(0) @Max(60_000) METRICS_CACHE_MS = 1000;
 
   /** Base URL of a Shoutcloud-compatible server. Default http://api.shoutcloud.io. */
@@ -171,10 +165,7 @@ export class Environment {
   /** Requests per minute per client IP. Unset: no limit. */
   @IsOptional() @toInteger @IsInt() @Min(1) RATE_LIMIT_PER_MINUTE?: number = undefined;
 
-  /**
-   * IPv6 clients are counted by this leading part of their address (one host usually holds a
-   * whole /64), in bits; 128 counts each address alone. Default 64.
-   */
+  /** IPv6 clients are counted per network of this many bits (128: per address). Default 64. */
   @toInteger @IsInt() @Min(32) @Max(128) RATE_LIMIT_IPV6_PREFIX = 64;
 
   /** After SIGTERM, keep accepting for this long (ms) while readiness reports 503. Default 0. */
