@@ -121,11 +121,11 @@ async function streamCell(variant, latencyMs, control) {
     await sleep(1000);
     await control.reset();
     await control.setLatency(latencyMs);
-    const hedgesBefore = await metricValue(service.url, 'shoutcloud_hedges_total');
+    const hedgesBefore = await metricValue(service.metricsUrl, 'shoutcloud_hedges_total');
     const inputs = Array.from({ length: options.count }, (_, i) => `arrival ${tag} ${i} ß😀e\u0301`);
     const { answers, wallMs } = await poissonStream(agent, service.url, inputs, options.rate);
     const requests = await control.requests();
-    const hedges = (await metricValue(service.url, 'shoutcloud_hedges_total')) - hedgesBefore;
+    const hedges = (await metricValue(service.metricsUrl, 'shoutcloud_hedges_total')) - hedgesBefore;
     const wrong = answers.filter((answer) => answer.status !== 200 || answer.text !== JSON.stringify({ data: expectedFor(answer.input) })).length;
     const latencies = answers.map((answer) => answer.latencyMs);
     return {

@@ -127,7 +127,7 @@ async function main() {
       const targets = {};
       try {
         for (const kind of KINDS) targets[kind] = await spawnTarget(kind);
-        meta.metrics = (await httpCall(`${targets.service.url}/metrics`).catch(() => ({ status: 0 }))).status === 200;
+        meta.metrics = (await httpCall(`${targets.service.metricsUrl}/metrics`).catch(() => ({ status: 0 }))).status === 200;
         for (const target of Object.values(targets)) await checkAnswers(target, control);
         await warmUp(targets, control);
         for (const id of throughputIds) {
@@ -340,7 +340,7 @@ function summarise(runs) {
 
 /** The service's `shoutcloud_hedges_total`. */
 async function hedges(service) {
-  const { text } = await httpCall(`${service.url}/metrics`);
+  const { text } = await httpCall(`${service.metricsUrl}/metrics`);
   return Number(/^shoutcloud_hedges_total (\d+)/m.exec(text)?.[1] ?? 0);
 }
 

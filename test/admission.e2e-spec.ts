@@ -87,7 +87,9 @@ async function watch(app: AppProcess, flood: () => Promise<void>) {
     }
   };
   let peakMiB = rssMiB();
-  const probes = { answered: 0, failed: 0 };
+  // As Kubernetes judges liveness: a probe has 1 s, and 3 failures in a row restart the pod.
+  const probes = { answered: 0, failed: 0, mostFailedInARow: 0 };
+  let failedInARow = 0;
   let flooding = true;
   const sampler = (async () => {
     while (flooding) {
@@ -98,6 +100,8 @@ async function watch(app: AppProcess, flood: () => Promise<void>) {
         () => false,
       );
       probes[ok ? 'answered' : 'failed']++;
+      failedInARow = ok ? 0 : failedInARow + 1;
+      probes.mostFailedInARow = Math.max(probes.mostFailedInARow, failedInARow);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   })();
@@ -128,7 +132,7 @@ describe('floods against a process with the pod heap', () => {
   const expectCalm = (seen: Awaited<ReturnType<typeof watch>>) => {
     expect(seen.alive).toBe(true);
     expect(seen.peakMiB).toBeLessThan(POD_MEMORY_MIB * 0.9);
-    expect(seen.probes.failed).toBe(0);
+    expect(seen.probes.mostFailedInARow).toBeLessThan(3);
     expect(seen.probes.answered).toBeGreaterThan(0);
   };
 

@@ -9,7 +9,7 @@ const expected = (text: string) => goToUpper(reverseGraphemes(text));
 
 let upstream: ShoutcloudServer;
 let app: TestApp;
-const metricsText = async () => (await fetch(`${app.url}/metrics`)).text();
+const metricsText = async () => (await fetch(`${app.metricsUrl}/metrics`)).text();
 
 beforeAll(async () => (upstream = await startShoutcloudServer()));
 afterAll(() => upstream?.close());

@@ -71,11 +71,11 @@ async function upstreamReached(upstream: ShoutcloudServer, count: number): Promi
   while (upstream.requests < count) await new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Resolves once the app holds `count` requests besides the scrape asking. */
+/** Resolves once the app holds `count` requests (scrapes go to the metrics port, uncounted). */
 async function inFlight(app: AppProcess, count: number): Promise<void> {
   for (;;) {
-    const metrics = await (await fetch(`${app.url}/metrics`)).text();
-    if (Number(/^http_requests_in_flight (\d+)/m.exec(metrics)?.[1]) - 1 >= count) return;
+    const metrics = await (await fetch(`${app.metricsUrl}/metrics`)).text();
+    if (Number(/^http_requests_in_flight (\d+)/m.exec(metrics)?.[1]) >= count) return;
   }
 }
 
@@ -153,7 +153,7 @@ describe('batching misses (SHOUTCLOUD_COALESCE=on, the default)', () => {
       expect((await postJson(app.url, '/transform', { data: input })).json()).toEqual({ data: expected(input) });
     }
     expect(upstream.requests).toBe(10);
-    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    const metrics = await (await fetch(`${app.metricsUrl}/metrics`)).text();
     expect(metrics).toMatch(/^shoutcloud_queue_wait_seconds_count [1-9]/m);
     expect(metrics).toMatch(/^shoutcloud_queue_texts 0$/m);
     expect(metrics).toMatch(/^shoutcloud_calls_in_flight 0$/m);
@@ -172,7 +172,7 @@ describe('batching misses (SHOUTCLOUD_COALESCE=on, the default)', () => {
     expect([plainAnswer.status, plainAnswer.body]).toEqual([200, JSON.stringify({ data: reverseGraphemes(plain).toUpperCase() })]);
     // busy; sharp and plain together; sharp alone.
     expect(upstream.requests).toBe(3);
-    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    const metrics = await (await fetch(`${app.metricsUrl}/metrics`)).text();
     expect(metrics).toMatch(/^shoutcloud_coalesce_mismatches_total [2-9]/m);
     // The text that came back whole was cached; the other was not.
     const again = await postJson(app.url, '/transform', { data: plain });
@@ -257,9 +257,10 @@ describe('SHOUTCLOUD_COALESCE=off', () => {
 
 describe('an upstream whose time grows with the size of a call', () => {
   it('is never sent a call that passes the per-try timeout: 60 clients with 1 KB texts, every answer right', async () => {
-    // 5 ms + 20 µs per byte: a call of all 60 texts would take 1.2 s, past the 1 s try timeout.
-    upstream.setFaults({ latencyMs: 5, latencyPerByteUs: 20 });
-    const app = await startTestApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_HEDGE: 'off', SHOUTCLOUD_TIMEOUT_MS: '1000', REQUEST_DEADLINE_MS: '5000' });
+    // 5 ms + 40 µs per byte: a call of all 60 texts would take 2.4 s, past the 2 s try timeout
+    // (with room for a loaded machine in calls of the size the service sends).
+    upstream.setFaults({ latencyMs: 5, latencyPerByteUs: 40 });
+    const app = await startTestApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_HEDGE: 'off', SHOUTCLOUD_TIMEOUT_MS: '2000', REQUEST_DEADLINE_MS: '15000' });
     const agent = await warmAgent(app.url, 60);
     try {
       const inputs: string[] = [];
@@ -274,7 +275,7 @@ describe('an upstream whose time grows with the size of a call', () => {
         }),
       );
       expect(answers.filter((answer, i) => answer.status !== 200 || answer.body !== JSON.stringify({ data: expected(inputs[i]) }))).toEqual([]);
-      const metrics = await (await fetch(`${app.url}/metrics`)).text();
+      const metrics = await (await fetch(`${app.metricsUrl}/metrics`)).text();
       expect(metrics).not.toMatch(/^shoutcloud_tries_total\{outcome="timeout"\} [1-9]/m);
     } finally {
       agent.destroy();

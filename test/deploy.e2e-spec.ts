@@ -206,7 +206,7 @@ if (!hasKubectl()) {
       expect(COMPONENTS).toEqual(expect.arrayContaining(['redis', 'redis-sentinel', 'shoutcloud-selfhosted', 'prometheus-operator']));
     });
 
-    it('the prometheus-operator component: a ServiceMonitor on the API Service /metrics, and the PrometheusRule from the one rules file', () => {
+    it('the prometheus-operator component: a ServiceMonitor on the API Service /metrics at METRICS_PORT, and the PrometheusRule from the one rules file', () => {
       const objects = overlay('production+prometheus-operator');
       const monitor = find(objects, 'ServiceMonitor', 'transform-api')?.spec as {
         selector: { matchLabels: Record<string, string> };
@@ -214,8 +214,12 @@ if (!hasKubectl()) {
       };
       const service = find(objects, 'Service', 'transform-api') as K8sObject;
       expect(Object.entries(monitor.selector.matchLabels).every(([k, v]) => service.metadata.labels?.[k] === v)).toBe(true);
-      const servicePorts = (service.spec as { ports: Array<{ name: string }> }).ports.map((p) => p.name);
-      expect(monitor.endpoints.map((e) => [servicePorts.includes(e.port), e.path])).toEqual([[true, '/metrics']]);
+      const servicePorts = (service.spec as { ports: Array<{ name: string; targetPort: string | number }> }).ports;
+      const scraped = monitor.endpoints.map((e) => {
+        const port = servicePorts.find((p) => p.name === e.port);
+        return [port && portNumber(apiContainer(objects), port.targetPort), e.path];
+      });
+      expect(scraped).toEqual([[validateEnvironment(configOf(objects)).METRICS_PORT, '/metrics']]);
 
       const source = parse(readFileSync(join(ROOT, 'deploy/monitoring/transform-api.rules.yaml'), 'utf8')) as { spec: unknown };
       const rule = find(objects, 'PrometheusRule', 'transform-api');
@@ -307,6 +311,19 @@ if (!hasKubectl()) {
         });
       });
 
+      it('Prometheus finds /metrics on METRICS_PORT: the container port named metrics, the Service port, the pod annotations', () => {
+        const { METRICS_PORT, PORT } = validateEnvironment(configOf(objects()));
+        expect(METRICS_PORT).not.toBe(PORT);
+        expect(portNumber(apiContainer(objects()), 'metrics')).toBe(METRICS_PORT);
+        const service = find(objects(), 'Service', 'transform-api')?.spec as { ports: Array<{ name: string; port: number; targetPort: string }> };
+        expect(service.ports.find((p) => p.name === 'metrics')).toMatchObject({ port: METRICS_PORT, targetPort: 'metrics' });
+        expect(apiDeployment(objects()).spec.template.metadata.annotations).toMatchObject({
+          'prometheus.io/scrape': 'true',
+          'prometheus.io/port': String(METRICS_PORT),
+          'prometheus.io/path': '/metrics',
+        });
+      });
+
       it("the API's configuration is valid for the app, and names only settings the app reads", () => {
         const data = configOf(objects());
         expect(Object.keys(data).length).toBeGreaterThan(0);
@@ -365,16 +382,22 @@ if (!hasKubectl()) {
         expect(pdb?.spec?.maxUnavailable ?? 0).not.toBe(0);
       });
 
-      it('a NetworkPolicy lets traffic in on 3000 from the ingress controller and monitoring, and out only to DNS, Redis and Shoutcloud (80/443)', () => {
+      it('a NetworkPolicy lets the ingress controller in on 3000 and monitoring on METRICS_PORT only, and out only to DNS, Redis and Shoutcloud (80/443)', () => {
         const policy = find(objects(), 'NetworkPolicy', 'transform-api')?.spec as {
           policyTypes: string[];
           ingress: Array<{ from?: Array<{ namespaceSelector?: { matchLabels?: Record<string, string> } }>; ports?: Array<{ port: number }> }>;
           egress: Array<{ ports?: Array<{ port: number; protocol?: string }> }>;
         };
         expect(policy.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
-        expect(policy.ingress.map((r) => r.ports?.map((p) => p.port))).toEqual(policy.ingress.map(() => [3000]));
-        const namespaces = policy.ingress.flatMap((r) => r.from?.map((f) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name']) ?? ['anyone']);
-        expect(namespaces.sort()).toEqual(['ingress-nginx', 'monitoring']);
+        const admitted = policy.ingress.map((r) => [
+          r.from?.map((f) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name']) ?? ['anyone'],
+          r.ports?.map((p) => p.port) ?? ['any'],
+        ]);
+        const env = validateEnvironment(configOf(objects()));
+        expect(admitted).toEqual([
+          [['ingress-nginx'], [env.PORT]],
+          [['monitoring'], [env.METRICS_PORT]],
+        ]);
         const egress = policy.egress.flatMap((r) => r.ports?.map((p) => `${p.port}/${p.protocol ?? 'TCP'}`) ?? ['any']);
         expect(egress).toEqual(expect.arrayContaining(['53/UDP', '53/TCP', '6379/TCP', '80/TCP', '443/TCP']));
         expect(egress).not.toContain('any');
@@ -437,7 +460,12 @@ if (!hasKubectl()) {
       expect(Object.keys(annotations).some((k) => k === 'cert-manager.io/cluster-issuer' || k === 'cert-manager.io/issuer')).toBe(true);
       expect(annotations['nginx.ingress.kubernetes.io/proxy-next-upstream']).toBe('off');
       expect(annotations['nginx.ingress.kubernetes.io/proxy-next-upstream-tries']).toBe('1');
-      const spec = ingress.spec as { tls: Array<{ hosts: string[]; secretName: string }>; rules: Array<{ host: string; http: { paths: Array<{ backend: { service: { name: string } } }> } }> };
+      const spec = ingress.spec as {
+        tls: Array<{ hosts: string[]; secretName: string }>;
+        rules: Array<{ host: string; http: { paths: Array<{ backend: { service: { name: string; port: { name?: string } } } }> } }>;
+      };
+      // The API port only: the metrics port stays cluster-internal.
+      expect([...new Set(spec.rules.flatMap((r) => r.http.paths.map((p) => p.backend.service.port.name)))]).toEqual(['http']);
       expect(spec.tls[0].secretName).toBeTruthy();
       expect(spec.tls.flatMap((t) => t.hosts)).toEqual(expect.arrayContaining(spec.rules.map((r) => r.host)));
       expect([...new Set(spec.rules.flatMap((r) => r.http.paths.map((p) => p.backend.service.name)))]).toEqual(['transform-api']);

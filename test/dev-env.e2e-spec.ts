@@ -127,6 +127,9 @@ describe('compose.yaml', () => {
   it('publishes the API port, exposes the others, and each port is the one its process listens on', () => {
     expect(api.ports).toEqual([`${api.environment!.PORT}:${api.environment!.PORT}`]);
     expect(api.environment!.PORT).toBe(exposed(api.build!.target));
+    // /metrics and the detailed /health: on the compose network, never on the host.
+    expect(api.expose).toEqual([api.environment!.METRICS_PORT]);
+    expect(compose.services['api-sentinel'].expose).toEqual([compose.services['api-sentinel'].environment!.METRICS_PORT]);
     expect(shoutcloud.ports).toBeUndefined();
     expect(shoutcloud.expose).toEqual([shoutcloud.environment!.PORT]);
     expect(shoutcloud.environment!.PORT).toBe(exposed('shoutcloud-server'));
@@ -242,12 +245,12 @@ describe('npm run start:dev', () => {
       cpSync(join(ROOT, entry), join(workdir, entry), { recursive: true });
     }
     symlinkSync(join(ROOT, 'node_modules'), join(workdir, 'node_modules'));
-    const [port, upstreamPort] = [await freePortOutsideEphemeralRange(), await freePortOutsideEphemeralRange()];
+    const [port, upstreamPort, metricsPort] = [await freePortOutsideEphemeralRange(), await freePortOutsideEphemeralRange(), await freePortOutsideEphemeralRange()];
     const url = `http://127.0.0.1:${port}`;
     // Its own process group, so that the Ctrl+C of a terminal can be sent to all of it at once.
     const child = spawn('npm', ['run', 'start:dev'], {
       cwd: workdir,
-      env: { ...CLEAN_ENV, PORT: String(port), HOST: '127.0.0.1', SHOUTCLOUD_SERVER_PORT: String(upstreamPort) },
+      env: { ...CLEAN_ENV, PORT: String(port), METRICS_PORT: String(metricsPort), HOST: '127.0.0.1', SHOUTCLOUD_SERVER_PORT: String(upstreamPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -277,7 +280,7 @@ describe('npm run start:dev', () => {
       process.kill(-child.pid!, 'SIGINT');
       await exited;
     }
-    // Every process of the group is gone, and both ports are free again. A child that has just
+    // Every process of the group is gone, and its ports are free again. A child that has just
     // exited stays in the group (a zombie) until its parent reaps it: a moment, not a leak.
     await waitFor('the process group to be gone', async () => {
       try {
@@ -287,7 +290,7 @@ describe('npm run start:dev', () => {
         return (error as NodeJS.ErrnoException).code === 'ESRCH';
       }
     }, read);
-    for (const freed of [port, upstreamPort]) {
+    for (const freed of [port, upstreamPort, metricsPort]) {
       const server = createServer().listen(freed, '127.0.0.1');
       await once(server, 'listening');
       server.close();

@@ -36,7 +36,7 @@ async function missesInWaves(app: TestApp, count: number, wave: number): Promise
 
 /** `shoutcloud_hedges_total` as the app reports it. */
 async function hedges(app: TestApp): Promise<number> {
-  const metrics = await (await fetch(`${app.url}/metrics`)).text();
+  const metrics = await (await fetch(`${app.metricsUrl}/metrics`)).text();
   return Number(/^shoutcloud_hedges_total (\d+)/m.exec(metrics)?.[1]);
 }
 

@@ -214,7 +214,7 @@ describe('deploy/monitoring: dashboard and alert rules', () => {
   });
 });
 
-describe('deploy/monitoring uses only metrics the service exports (GET /metrics after traffic)', () => {
+describe('deploy/monitoring uses only metrics the service exports (GET /metrics on the metrics port after traffic)', () => {
   let upstream: ShoutcloudServer;
   let app: TestApp;
   let exposition: string;
@@ -228,7 +228,7 @@ describe('deploy/monitoring uses only metrics the service exports (GET /metrics 
     expect((await postJson(app.url, '/transform', { data: 'retried' })).status).toBe(200);
     expect((await postJson(app.url, '/transform', { nope: 1 })).status).toBe(400);
     expect((await send(app.url, 'GET', '/no-such-route')).status).toBe(404);
-    const scrape = await send(app.url, 'GET', '/metrics');
+    const scrape = await send(app.metricsUrl, 'GET', '/metrics');
     expect(scrape.status).toBe(200);
     exposition = scrape.text;
   }, 60_000);

@@ -27,8 +27,34 @@ describe('rate limit per client IP', () => {
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
       for (let i = 0; i < 5; i++) {
         expect((await send(url, 'GET', '/health')).status).toBe(200);
-        expect((await send(url, 'GET', '/metrics')).status).toBe(200);
+        expect((await send(running.app.metricsUrl, 'GET', '/metrics')).status).toBe(200);
       }
+    });
+  });
+
+  describe('an IPv6 client behind one trusted proxy', () => {
+    const limitedFor = async (url: string, addresses: string[]) => {
+      const statuses: number[] = [];
+      for (const address of addresses) statuses.push((await postJson(url, '/transform', { data: 'x' }, { 'x-forwarded-for': address })).status);
+      return statuses;
+    };
+    // Four requests from each of two addresses of one /64 (2001:db8:5:1::/64), limit 3.
+    const addresses = ['2001:db8:5:1::a', '2001:db8:5:1::b'].flatMap((address) => Array(4).fill(address) as string[]);
+
+    describe('counted by its /64 (RATE_LIMIT_IPV6_PREFIX unset)', () => {
+      const running = testAppWithUpstream({ RATE_LIMIT_PER_MINUTE: '3', TRUST_PROXY_HOPS: '1' });
+
+      it('shares one budget across the addresses of the /64', async () => {
+        expect(await limitedFor(running.app.url, addresses)).toEqual([200, 200, 200, 429, 429, 429, 429, 429]);
+      });
+    });
+
+    describe('counted by its whole address (RATE_LIMIT_IPV6_PREFIX=128)', () => {
+      const running = testAppWithUpstream({ RATE_LIMIT_PER_MINUTE: '3', TRUST_PROXY_HOPS: '1', RATE_LIMIT_IPV6_PREFIX: '128' });
+
+      it('gives each address its own budget', async () => {
+        expect(await limitedFor(running.app.url, addresses)).toEqual([200, 200, 200, 429, 200, 200, 200, 429]);
+      });
     });
   });
 });

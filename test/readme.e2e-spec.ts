@@ -29,7 +29,8 @@ function tryItExamples(): Array<{ commands: string; expected: string; abbreviate
 const examples = tryItExamples();
 
 // The README promises that each example prints exactly what is shown, on a fresh service, in
-// order: run them as written (curl in bash), with the service's address for localhost:3000.
+// order: run them as written (curl in bash), with the service's addresses for localhost:3000 and
+// localhost:9464 (the metrics port).
 describe('README: Try it', () => {
   const running = testAppWithUpstream();
 
@@ -38,7 +39,9 @@ describe('README: Try it', () => {
   });
 
   it.each(examples.map((example) => [example.commands.split('\n')[0], example] as const))('%s', async (_first, { commands, expected, abbreviated }) => {
-    const script = commands.replaceAll('localhost:3000', running.app.url.replace('http://', ''));
+    const script = commands
+      .replaceAll('localhost:3000', running.app.url.replace('http://', ''))
+      .replaceAll('localhost:9464', running.app.metricsUrl.replace('http://', ''));
     const { stdout } = await run('bash', ['-c', script]);
     const printed = stdout.replaceAll('\r\n', '\n');
     if (!abbreviated) {

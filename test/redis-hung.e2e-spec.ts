@@ -212,7 +212,7 @@ describeWithRedis('a hung Redis costs no more than a missing one (SIGSTOP on a R
           expect(skipped).toContain(true);
           lines.forEach((line, i) => expect(skipped[i] || line === used).toBe(true));
           skipped.slice(1).forEach((isSkip, i) => expect(isSkip).not.toBe(skipped[i]));
-          expect((await send(app.url, 'GET', '/metrics')).text).toMatch(/^redis_calls_skipped_total\{reason="breaker_open"\} [1-9]/m);
+          expect((await send(app.metricsUrl, 'GET', '/metrics')).text).toMatch(/^redis_calls_skipped_total\{reason="breaker_open"\} [1-9]/m);
         } else {
           expect(warnings(app, 'Redis', linesBefore)).toEqual([]);
         }

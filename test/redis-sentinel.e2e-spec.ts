@@ -119,7 +119,7 @@ interface RedisHealth {
   connected: boolean;
   breaker?: string;
 }
-const health = async (app: AppProcess) => (await send(app.url, 'GET', '/health')).json<{ details: { redis: RedisHealth } }>().details.redis;
+const health = async (app: AppProcess) => (await send(app.metricsUrl, 'GET', '/health')).json<{ details: { redis: RedisHealth } }>().details.redis;
 
 /** JSON log lines, skipping what node-redis prints with console.log (not JSON). */
 const logLines = (app: AppProcess) =>
@@ -326,7 +326,7 @@ function report(label: string, run: FailoverRun): void {
 async function expectFailoversSeen(app: AppProcess, moves: Array<[Server, Server]>): Promise<void> {
   const [, current] = moves.at(-1)!;
   expect(await health(app)).toMatchObject({ via: 'sentinel', primary: current.address, failovers: moves.length, connected: true, breaker: 'closed' });
-  expect((await send(app.url, 'GET', '/metrics')).text).toMatch(new RegExp(`^redis_failovers_total ${moves.length}$`, 'm'));
+  expect((await send(app.metricsUrl, 'GET', '/metrics')).text).toMatch(new RegExp(`^redis_failovers_total ${moves.length}$`, 'm'));
   expect(logLines(app).filter((line) => line.msg.startsWith('Redis failover'))).toEqual(
     moves.map(([from, to]) => expect.objectContaining({ level: 'warn', msg: expect.stringContaining(`from ${from.address} to ${to.address}`) })),
   );

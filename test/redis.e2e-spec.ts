@@ -61,7 +61,7 @@ describeWithRedis('two replicas sharing Redis', () => {
     expect(second.headers['x-cache']).toBe('HIT');
     expect(second.text).toBe(first.text);
     expect(upstream.requests - before).toBe(1);
-    const metrics = await send(b.url, 'GET', '/metrics');
+    const metrics = await send(b.metricsUrl, 'GET', '/metrics');
     expect(metrics.text).toMatch(/transform_cache_outcomes_total\{outcome="hit",tier="redis"\} [1-9]/);
   });
 
@@ -82,7 +82,7 @@ describeWithRedis('two replicas sharing Redis', () => {
     const memoryHit = await postJson(a.url, '/transform', { data: cachedBefore });
     expect(memoryHit.status).toBe(200);
     expect(memoryHit.headers['x-cache']).toBe('HIT');
-    const metrics = await send(a.url, 'GET', '/metrics');
+    const metrics = await send(a.metricsUrl, 'GET', '/metrics');
     expect(metrics.text).toContain('redis_connected{tier="shared"} 0');
     // One warning for the outage, not one per request.
     // Counted from the cut: under load, a connect attempt at start-up may time out once too.

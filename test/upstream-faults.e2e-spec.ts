@@ -192,10 +192,10 @@ describe('cancellation', () => {
     const first = requestToLeave(shared);
     await waitFor(() => upstream.requests === 2);
     const second = postJson(app.url, '/transform', { data: shared });
-    // Both requests in the app (the scrape itself is the third) before the first one leaves.
+    // Both requests in the app before the first one leaves.
     for (let attempt = 0; attempt < 200; attempt++) {
-      const metrics = await fetch(`${app.url}/metrics`).then((response) => response.text());
-      if (/^http_requests_in_flight 3$/m.test(metrics)) break;
+      const metrics = await fetch(`${app.metricsUrl}/metrics`).then((response) => response.text());
+      if (/^http_requests_in_flight 2$/m.test(metrics)) break;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -83,7 +83,8 @@ export function httpCall(url, { method = 'GET', headers = {}, body, timeoutMs = 
 }
 
 /**
- * Spawns `node [nodeArgs] script` on a free loopback port and waits for `readyPath` to answer 200.
+ * Spawns `node [nodeArgs] script` on a free loopback port (and a second one as `METRICS_PORT`, where
+ * the service serves `/metrics`) and waits for `readyPath` to answer 200.
  * stdout goes to `logFile` (or nowhere): the service logs a line per request, and reading that
  * stream here would steal CPU from the load generator on a 2-core machine.
  * With `cgroup` (a cgroup v1 directory), the process is in it from its first instruction: a shell
@@ -93,6 +94,7 @@ export function httpCall(url, { method = 'GET', headers = {}, body, timeoutMs = 
 export async function startProcess({ name, script, env = {}, nodeArgs = [], readyPath = '/health', logFile, readyTimeoutMs = 120_000, pollMs = 5, cgroup }) {
   await waitForBuild(script);
   const port = await freePort();
+  const metricsPort = await freePort();
   const out = logFile ? openSync(logFile, 'w') : 'ignore';
   let stderr = '';
   const started = performance.now();
@@ -101,7 +103,7 @@ export async function startProcess({ name, script, env = {}, nodeArgs = [], read
   const [command, ...commandArgs] = cgroup ? ['sh', '-c', 'echo $$ > "$CGROUP_PROCS" && exec "$@"', 'sh', ...argv] : argv;
   const child = spawn(command, commandArgs, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), ...(cgroup ? { CGROUP_PROCS: `${cgroup}/cgroup.procs` } : {}), ...env },
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: String(metricsPort), ...(cgroup ? { CGROUP_PROCS: `${cgroup}/cgroup.procs` } : {}), ...env },
     stdio: ['ignore', out, 'pipe'],
   });
   if (typeof out === 'number') closeSync(out);
@@ -147,6 +149,8 @@ export async function startProcess({ name, script, env = {}, nodeArgs = [], read
   return {
     name,
     url,
+    /** Where the service serves `/metrics`. */
+    metricsUrl: `http://127.0.0.1:${metricsPort}`,
     pid: child.pid,
     startMs,
     child,

@@ -19,10 +19,11 @@ shift 3
 free_port() { node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 upstream_port=$(free_port)
 app_port=$(free_port)
+metrics_port=$(free_port)
 
 PORT=$upstream_port HOST=127.0.0.1 SHOUTCLOUD_SERVER_CONTROL=on node dist/shoutcloud-server/main.js > /dev/null &
 upstream_pid=$!
-env -i PATH="$PATH" PORT="$app_port" HOST=127.0.0.1 LOG_LEVEL=silent \
+env -i PATH="$PATH" PORT="$app_port" METRICS_PORT="$metrics_port" HOST=127.0.0.1 LOG_LEVEL=silent \
   SHOUTCLOUD_URL="http://127.0.0.1:$upstream_port" "$@" node dist/main.js > /dev/null &
 app_pid=$!
 trap 'kill $app_pid $upstream_pid 2> /dev/null || true' EXIT
@@ -37,7 +38,7 @@ if [[ -n ${WARMUP:-} ]]; then
   curl -sf -X POST "http://127.0.0.1:$upstream_port/__control/reset" > /dev/null
   curl -sf -X PUT "http://127.0.0.1:$upstream_port/__control/faults" -d "$faults" > /dev/null
 fi
-histogram() { curl -s "http://127.0.0.1:$app_port/metrics" | grep -E '^http_request_duration_seconds_bucket\{le="[^"]+",route="/transform",method="POST",status="200"' | sed -E 's/.*le="([^"]+)".* ([0-9]+)$/\1 \2/'; }
+histogram() { curl -s "http://127.0.0.1:$metrics_port/metrics" | grep -E '^http_request_duration_seconds_bucket\{le="[^"]+",route="/transform",method="POST",status="200"' | sed -E 's/.*le="([^"]+)".* ([0-9]+)$/\1 \2/'; }
 before=$(histogram)
 WRK_CONNECTIONS=$connections wrk -t"$threads" -c"$connections" -d"$duration" --latency -s bench/wrk/miss.lua "http://127.0.0.1:$app_port/transform" \
   | node -e '

@@ -13,6 +13,7 @@ connections=${CONNECTIONS:-8}
 duration=${DURATION:-20}
 free_port() { node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'; }
 api_port=$(free_port)
+metrics_port=$(free_port)
 upstream_port=$(free_port)
 ticks_per_second=$(getconf CLK_TCK)
 upstream_url="http://127.0.0.1:$upstream_port"
@@ -21,7 +22,7 @@ upstream_url="http://127.0.0.1:$upstream_port"
 PORT=$upstream_port HOST=127.0.0.1 SHOUTCLOUD_SERVER_CONTROL=on node dist/shoutcloud-server/main.js >/dev/null &
 upstream=$!
 # The production overlay's settings that change the cost of a request (request log at info, cache size).
-PORT=$api_port HOST=127.0.0.1 SHOUTCLOUD_URL="$upstream_url" LOG_LEVEL=info \
+PORT=$api_port METRICS_PORT=$metrics_port HOST=127.0.0.1 SHOUTCLOUD_URL="$upstream_url" LOG_LEVEL=info \
   CACHE_MAX_BYTES=67108864 NODE_OPTIONS="${API_NODE_OPTIONS:-}" node dist/main.js >/dev/null &
 api=$!
 trap 'kill "$api" "$upstream" 2>/dev/null || true' EXIT
@@ -32,7 +33,7 @@ curl -fsS "$url/health/live" >/dev/null
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$api/stat"; }
 status_kib() { awk -v key="$1:" '$1 == key { print $2 }' "/proc/$api/status"; }
-in_flight() { curl -fsS "$url/metrics" | awk '/^http_requests_in_flight/ { sum += $2 } END { print sum + 0 }'; }
+in_flight() { curl -fsS "http://127.0.0.1:$metrics_port/metrics" | awk '/^http_requests_in_flight/ { sum += $2 } END { print sum + 0 }'; }
 upstream_latency() { curl -fsS -X PUT -H 'Content-Type: application/json' -d "{\"latencyMs\":$1}" "$upstream_url/__control/faults" >/dev/null; }
 
 echo "idle: rss $(( $(status_kib VmRSS) / 1024 )) MiB; load average $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $connections connections, ${duration} s"

@@ -1,11 +1,12 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { metricsConfig } from '../metrics/metrics.config.js';
 import { redisConfig } from '../redis/redis.config.js';
 import { shoutcloudConfig } from '../shoutcloud/shoutcloud.config.js';
 import { transformConfig } from '../transform/transform.config.js';
 import { appConfig } from './app.config.js';
 import { Environment } from './environment.js';
 
-const NAMESPACES = [appConfig, redisConfig, shoutcloudConfig, transformConfig];
+const NAMESPACES = [appConfig, metricsConfig, redisConfig, shoutcloudConfig, transformConfig];
 
 /**
  * Every feature's configuration namespace, read from the environment the app was created with

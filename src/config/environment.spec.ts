@@ -67,6 +67,11 @@ describe('validateEnvironment', () => {
     ['REDIS_BREAKER_THRESHOLD', '0'],
     ['REDIS_PROBE_INTERVAL_MS', '50'],
     ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
+    ['METRICS_PORT', '65536'],
+    ['METRICS_CACHE_MS', '-1'],
+    ['METRICS_CACHE_MS', '60001'],
+    ['RATE_LIMIT_IPV6_PREFIX', '31'],
+    ['RATE_LIMIT_IPV6_PREFIX', '129'],
   ])('refuses %s=%s with a line naming the variable', (name, value) => {
     try {
       validateEnvironment({ [name]: value });
@@ -76,6 +81,12 @@ describe('validateEnvironment', () => {
       expect((error as EnvironmentError).problems).toHaveLength(1);
       expect((error as EnvironmentError).problems[0]).toMatch(new RegExp(`^${name}=`));
     }
+  });
+
+  it('refuses the metrics on the public port', () => {
+    expect(() => validateEnvironment({ PORT: '9464' })).toThrow(
+      expect.objectContaining({ problems: ['METRICS_PORT: must differ from PORT, which is public'] }),
+    );
   });
 
   it('refuses a hedge minimum above its maximum', () => {

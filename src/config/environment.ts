@@ -36,6 +36,12 @@ export class Environment {
   /** Interface to bind. Default 0.0.0.0. */
   @IsString() HOST = '0.0.0.0';
 
+  /** Port of `/metrics` and the detailed `/health`, on HOST, never PORT; 0: any free one. Default 9464. */
+  @toInteger @IsInt() @Min(0) @Max(65535) METRICS_PORT = 9464;
+
+  /** How long (ms) one rendering of `/metrics` answers later scrapes; 0: none. Default 1000. */
+  @toInteger @IsInt() @Min(0) @Max(60_000) METRICS_CACHE_MS = 1000;
+
   /** Base URL of a Shoutcloud-compatible server. Default http://api.shoutcloud.io. */
   @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
   SHOUTCLOUD_URL = 'http://api.shoutcloud.io';
@@ -179,6 +185,9 @@ export class Environment {
   /** Requests per minute per client IP. Unset: no limit. */
   @IsOptional() @toInteger @IsInt() @Min(1) RATE_LIMIT_PER_MINUTE?: number = undefined;
 
+  /** IPv6 clients are counted per network of this many bits (128: per address). Default 64. */
+  @toInteger @IsInt() @Min(32) @Max(128) RATE_LIMIT_IPV6_PREFIX = 64;
+
   /** After SIGTERM, keep accepting for this long (ms) while readiness reports 503. Default 0. */
   @toInteger @IsInt() @Min(0) @Max(600_000) SHUTDOWN_DELAY_MS = 0;
 
@@ -238,6 +247,9 @@ export function validateEnvironment(raw: Readonly<Record<string, string | undefi
   if (errors.length > 0) throw new EnvironmentError(errors.map(describe));
   if (env.SHUTDOWN_GRACE_MS + env.SHUTDOWN_DELAY_MS > 600_000) {
     throw new EnvironmentError(['SHUTDOWN_DELAY_MS + SHUTDOWN_GRACE_MS: must not exceed 600000 ms together']);
+  }
+  if (env.METRICS_PORT === env.PORT) {
+    throw new EnvironmentError(['METRICS_PORT: must differ from PORT, which is public']);
   }
   if (env.SHOUTCLOUD_HEDGE_MIN_MS > env.SHOUTCLOUD_HEDGE_MAX_MS) {
     throw new EnvironmentError(['SHOUTCLOUD_HEDGE_MIN_MS: must not exceed SHOUTCLOUD_HEDGE_MAX_MS']);

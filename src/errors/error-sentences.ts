@@ -22,6 +22,9 @@ export const ERROR_SENTENCES = {
   badRequest: 'The request is not well-formed HTTP.',
   badUrl: 'The request URL is not valid: a percent-escape does not decode to UTF-8.',
   overloaded: 'This replica holds as many requests as it can; try again shortly.',
+  expectationFailed: 'The Expect header asks for something this API does not do; only 100-continue is understood.',
+  connectNotAllowed: 'This API is not a proxy: CONNECT is not allowed; use GET or POST.',
+  metricsPortRoutes: 'This port serves GET /metrics and GET /health only.',
   shuttingDown: 'This replica is shutting down; send the request again.',
   internal: 'Something went wrong on our side; it has been logged.',
   /** The old service's one answer to any unusable body, kept word for word for its clients. */

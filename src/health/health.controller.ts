@@ -1,19 +1,16 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { HealthCheck, HealthIndicatorService } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
-import { RedisHealthIndicator } from '../redis/redis.health.js';
-import { ShoutcloudHealthIndicator } from '../shoutcloud/shoutcloud.health.js';
+import { Readiness } from './readiness.js';
 
 @ApiTags('health')
 @SkipThrottle()
 @Controller('health')
 export class HealthController {
   constructor(
-    private readonly health: HealthCheckService,
+    private readonly checks: Readiness,
     private readonly indicators: HealthIndicatorService,
-    private readonly shoutcloud: ShoutcloudHealthIndicator,
-    private readonly redis: RedisHealthIndicator,
   ) {}
 
   /**
@@ -26,7 +23,7 @@ export class HealthController {
   @HealthCheck()
   @ApiOperation({ operationId: 'readiness' })
   readiness() {
-    return this.health.check([() => this.shoutcloud.check('shoutcloud'), () => this.redis.check('redis')]);
+    return this.checks.check('public');
   }
 
   /**

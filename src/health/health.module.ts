@@ -5,6 +5,7 @@ import { appConfig } from '../config/app.config.js';
 import { RedisModule } from '../redis/redis.module.js';
 import { ShoutcloudModule } from '../shoutcloud/shoutcloud.module.js';
 import { HealthController } from './health.controller.js';
+import { Readiness } from './readiness.js';
 import { ShutdownGrace } from './shutdown-grace.js';
 
 @Module({
@@ -22,7 +23,7 @@ import { ShutdownGrace } from './shutdown-grace.js';
     RedisModule,
   ],
   controllers: [HealthController],
-  providers: [ShutdownGrace],
-  exports: [ShutdownGrace],
+  providers: [ShutdownGrace, Readiness],
+  exports: [ShutdownGrace, Readiness],
 })
 export class HealthModule {}

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_SENTENCES } from '../errors/error-sentences.js';
@@ -8,7 +8,8 @@ import { API_SECURITY_HEADERS } from './security-headers.js';
 
 // Answers that Node's HTTP server and Fastify would otherwise write in their own shape, before
 // any route, hook or exception filter runs: a malformed request, headers too large, a request
-// that did not arrive in time, a URL that does not decode, a request caught by shutdown. Each
+// that did not arrive in time, a URL that does not decode, an `Expect` other than 100-continue,
+// a CONNECT (which Node never hands to Fastify), a request caught by shutdown. Each
 // gets the API's error body, `Content-Type: application/json`, an `X-Request-Id` and the
 // security headers, and is counted in the request metrics (under route `unmatched`).
 
@@ -26,20 +27,25 @@ function clientErrorAnswer(error: NodeJS.ErrnoException, requestTimeoutMs: numbe
   return { status: 400, sentence: ERROR_SENTENCES.badRequest };
 }
 
-/**
- * Answers a connection-level error on the socket itself (no request object exists, or the one
- * that does will never complete) and closes it, as Node's own handler does.
- */
-function answerOnSocket(socket: Socket, status: number, sentence: string): void {
-  const body = errorBody(status, sentence);
-  const headers = {
+/** The API's headers for an error answer of `body`, with a new request id. */
+function errorHeaders(body: string, extra: OutgoingHttpHeaders = {}): OutgoingHttpHeaders {
+  return {
     ...API_SECURITY_HEADERS,
     'content-type': 'application/json',
     'content-length': String(Buffer.byteLength(body)),
     'x-request-id': randomUUID(),
-    connection: 'close',
+    ...extra,
   };
-  const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+}
+
+/**
+ * Answers a connection-level error on the socket itself (no request object exists, or the one
+ * that does will never complete); the caller closes it, as Node's own handler does.
+ */
+function answerOnSocket(socket: Socket, status: number, sentence: string, extra: OutgoingHttpHeaders = {}): void {
+  const body = errorBody(status, sentence);
+  const headers = errorHeaders(body, { ...extra, connection: 'close' });
+  const head = Object.entries(headers).map(([name, value]) => `${name}: ${String(value)}\r\n`).join('');
   socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head}\r\n${body}`);
 }
 
@@ -69,9 +75,10 @@ export class ServerErrorAnswers {
   };
 
   /**
-   * Takes over Node's `clientError` answers (400, 408, 431) and Fastify's answer to requests
-   * that arrive while the server closes (a 503 with `Retry-After`, so the client sends it again
-   * to another replica).
+   * Takes over Node's `clientError` answers (400, 408, 431), its bare 417 to an `Expect` other
+   * than 100-continue, its silent close of a CONNECT (now a 405), and Fastify's answer to
+   * requests that arrive while the server closes (a 503 with `Retry-After`, so the client sends
+   * it again to another replica).
    */
   install(fastify: FastifyInstance, metrics: MetricsService): void {
     this.metrics = metrics;
@@ -83,6 +90,18 @@ export class ServerErrorAnswers {
         this.count(status);
       }
       socket.destroy();
+    });
+    // 100-continue is left to Node (which answers `100 Continue` when nobody listens for it).
+    fastify.server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+      const body = errorBody(417, ERROR_SENTENCES.expectationFailed);
+      response.writeHead(417, errorHeaders(body)).end(body);
+      this.count(417, request.method);
+    });
+    // Node hands a CONNECT to this event alone, never to the request handler: this is no proxy.
+    fastify.server.on('connect', (_request: IncomingMessage, socket: Socket) => {
+      if (socket.writable) answerOnSocket(socket, 405, ERROR_SENTENCES.connectNotAllowed, { allow: 'GET, POST' });
+      socket.end();
+      this.count(405, 'CONNECT');
     });
     fastify.addHook('preClose', (done) => {
       this.closing = true;
@@ -100,7 +119,7 @@ export class ServerErrorAnswers {
   }
 
   /** An answer given before any route, where the metrics hooks do not run. */
-  private count(status: number): void {
-    if (this.metrics) this.metrics.httpSeriesFor(UNMATCHED, 'UNKNOWN', status).answered++;
+  private count(status: number, method = 'UNKNOWN'): void {
+    if (this.metrics) this.metrics.httpSeriesFor(UNMATCHED, method, status).answered++;
   }
 }

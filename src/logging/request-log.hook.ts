@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
 
-// Probes and scrapes arrive every few seconds from every kubelet and Prometheus: keep them out
+// Probes arrive every few seconds from every kubelet: keep them out
 // of the info stream, still there at debug.
-const QUIET_ROUTES = new Set(['/health', '/health/live', '/metrics']);
+const QUIET_ROUTES = new Set(['/health', '/health/live']);
 
 /**
  * One JSON line per answered request: id, method, route template, status, duration, cache

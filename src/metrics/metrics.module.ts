@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
+import { HealthModule } from '../health/health.module.js';
 import { RedisModule } from '../redis/redis.module.js';
 import { ShoutcloudModule } from '../shoutcloud/shoutcloud.module.js';
-import { MetricsController } from './metrics.controller.js';
+import { MetricsServer } from './metrics.server.js';
 import { MetricsService } from './metrics.service.js';
 
+/** The metrics, and the port they (and the detailed readiness) are served on: nothing on the public port. */
 @Module({
-  imports: [ShoutcloudModule, RedisModule],
-  controllers: [MetricsController],
-  providers: [MetricsService],
+  imports: [ShoutcloudModule, RedisModule, HealthModule],
+  providers: [MetricsService, MetricsServer],
   exports: [MetricsService],
 })
 export class MetricsModule {}

@@ -247,6 +247,16 @@ export class MetricsService implements OnModuleInit {
     return series;
   }
 
+  /** Every metric in Prometheus's text format, as a scrape gets it. */
+  exposition(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** The `Content-Type` of {@link exposition}'s text. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
   private *allHttpSeries(): Iterable<HttpSeries> {
     for (const byMethod of this.httpSeries.values()) for (const byStatus of byMethod.values()) yield* byStatus.values();
   }

@@ -3,8 +3,8 @@ import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-st
 import { LRUCache } from 'lru-cache';
 
 // Clients counted at once, and the memory their windows may take; past either, the least recently
-// seen client starts a new window. Keys are short (a rate-limit name and an IP address), so the
-// byte bound only matters if that ever stops being true.
+// seen client starts a new window. Keys are short (a rate-limit name and `clientAddress`'s key,
+// at most 48 characters), so the byte bound only matters if that ever stops being true.
 const MAX_CLIENTS = 100_000;
 const MAX_BYTES = 32 * 1024 * 1024;
 const WINDOW_BYTES = 64;

@@ -3,20 +3,20 @@ import type { ConfigType } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { RedisConnection } from '../redis/redis.connection.js';
 import { RedisModule } from '../redis/redis.module.js';
-import { clientAddress } from './client-address.js';
+import { clientAddress, type AddressedRequest } from './client-address.js';
 import { FixedWindowThrottlerStorage } from './fixed-window.storage.js';
 import { rateLimitConfig } from './rate-limit.config.js';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 
 /**
- * Per-client-IP rate limit, `RATE_LIMIT_PER_MINUTE` requests a minute (429 with
- * `Retry-After`), shared through Redis when configured. Unset: no guard is installed at all, so
- * the hot path pays nothing, and `@nestjs/throttler` is not even loaded. Health probes and
- * metrics are exempt (`@SkipThrottle`).
+ * Per-client rate limit, `RATE_LIMIT_PER_MINUTE` requests a minute (429 with `Retry-After`) for
+ * each IPv4 address or IPv6 network of `RATE_LIMIT_IPV6_PREFIX` bits (`clientAddress`), shared
+ * through Redis when configured. Unset: no guard is installed at all, so the hot path pays
+ * nothing, and `@nestjs/throttler` is not even loaded. Health probes are exempt (`@SkipThrottle`).
  */
 @Module({})
 export class RateLimitModule {
-  static async forRoot({ perMinute: limit }: ConfigType<typeof rateLimitConfig>): Promise<DynamicModule> {
+  static async forRoot({ perMinute: limit, ipv6PrefixLength }: ConfigType<typeof rateLimitConfig>): Promise<DynamicModule> {
     if (!limit) return { module: RateLimitModule };
     const { ThrottlerGuard, ThrottlerModule } = await import('@nestjs/throttler');
     return {
@@ -28,7 +28,7 @@ export class RateLimitModule {
           useFactory: (redis: RedisConnection) => ({
             // One budget per client across every route (the default keys by handler too).
             throttlers: [{ name: 'default', ttl: 60_000, limit }],
-            getTracker: (request) => clientAddress(request as Parameters<typeof clientAddress>[0]),
+            getTracker: (request) => clientAddress(request as AddressedRequest, ipv6PrefixLength),
             generateKey: (_context, tracker, name) => `${name}:${tracker}`,
             // Without Redis, or whenever it is out, the same fixed-window rule counted here.
             storage: redis.enabled

@@ -10,6 +10,8 @@ const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 export interface AppProcess {
   readonly url: string;
   readonly port: number;
+  /** The operators' port: `/metrics`, and `/health` with every detail. */
+  readonly metricsUrl: string;
   readonly child: ChildProcess;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
@@ -66,7 +68,8 @@ function spawnMain(env: Record<string, string | undefined>) {
 
 export async function startApp(env: Record<string, string | undefined> = {}): Promise<AppProcess> {
   const port = await freePort();
-  const { child, exited, output: read } = spawnMain({ HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env });
+  const metricsPort = await freePort();
+  const { child, exited, output: read } = spawnMain({ HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: String(metricsPort), METRICS_CACHE_MS: '0', LOG_LEVEL: 'info', ...env });
   const url = `http://127.0.0.1:${port}`;
 
   const deadline = Date.now() + 15_000;
@@ -88,6 +91,7 @@ export async function startApp(env: Record<string, string | undefined> = {}): Pr
   return {
     url,
     port,
+    metricsUrl: `http://127.0.0.1:${env.METRICS_PORT ?? metricsPort}`,
     child,
     output: read,
     logLines: () =>

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { MetricsServer as MetricsServerType } from '../../src/metrics/metrics.server.js';
 import { startShoutcloudServer, type ShoutcloudServer } from '../../src/shoutcloud-server/shoutcloud-server.js';
 
 // Nest's packages are ES modules that CommonJS dependencies (@nestjs/throttler) require(): jest
@@ -8,11 +9,14 @@ await import('@nestjs/common');
 await import('@nestjs/core');
 // The e2e project maps ../src to the build in dist/, which the Swagger CLI plugin has annotated.
 const { createApp } = await import('../../src/app.setup.js');
+const { MetricsServer } = await import('../../src/metrics/metrics.server.js');
 
 /** The production app, built in this process by `createApp` and listening on a loopback port. */
 export interface TestApp {
   readonly url: string;
   readonly port: number;
+  /** The operators' port: `/metrics`, and `/health` with every detail. */
+  readonly metricsUrl: string;
   readonly app: NestFastifyApplication;
   /** Everything the app logged so far (it goes here, not to the test output). */
   output(): string;
@@ -23,17 +27,23 @@ export interface TestApp {
 
 /**
  * Creates the app with `env` as its whole environment (nothing is read from `process.env`;
- * `LOG_LEVEL` defaults to info as in production) and listens on a free port of 127.0.0.1.
+ * `LOG_LEVEL` defaults to info as in production) and listens on a free port of 127.0.0.1, its
+ * metrics on another. Each scrape renders the metrics afresh (`METRICS_CACHE_MS=0`), so a test
+ * reads what it just did.
  */
 export async function startTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
   const written: string[] = [];
-  const app = await createApp({ LOG_LEVEL: 'info', ...env }, { logDestination: { write: (line: string) => void written.push(line) } });
+  const app = await createApp(
+    { LOG_LEVEL: 'info', HOST: '127.0.0.1', METRICS_PORT: '0', METRICS_CACHE_MS: '0', ...env },
+    { logDestination: { write: (line: string) => void written.push(line) } },
+  );
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.getHttpServer().address() as AddressInfo;
   const output = () => written.join('');
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    metricsUrl: `http://127.0.0.1:${app.get<MetricsServerType>(MetricsServer).port}`,
     app,
     output,
     logLines: () =>

@@ -1,0 +1,33 @@
+import { Injectable } from '@nestjs/common';
+import { HealthCheckService, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
+import { RedisHealthIndicator } from '../redis/redis.health.js';
+import { ShoutcloudHealthIndicator } from '../shoutcloud/shoutcloud.health.js';
+
+/** Who reads the answer: anyone who reaches the public port, or whoever reaches `METRICS_PORT`. */
+export type ReadinessAudience = 'public' | 'internal';
+
+/** Redis's details without the address of the node in use, which is no one's business outside. */
+function withoutAddress(result: HealthIndicatorResult<'redis'>): HealthIndicatorResult<'redis'> {
+  const { primary: _primary, ...shown } = result.redis;
+  return { redis: shown as HealthIndicatorResult<'redis'>['redis'] };
+}
+
+/**
+ * Terminus's readiness answer: 200 while this process can serve, 503 (thrown, as Terminus does)
+ * from the moment it starts shutting down; Shoutcloud and Redis shown for information.
+ */
+@Injectable()
+export class Readiness {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly shoutcloud: ShoutcloudHealthIndicator,
+    private readonly redis: RedisHealthIndicator,
+  ) {}
+
+  check(audience: ReadinessAudience): Promise<HealthCheckResult> {
+    return this.health.check([
+      () => this.shoutcloud.check('shoutcloud'),
+      () => (audience === 'internal' ? this.redis.check('redis') : withoutAddress(this.redis.check('redis'))),
+    ]);
+  }
+}
