@@ -275,12 +275,17 @@ describe('health and docs', () => {
     expect(response.status).toBe(200);
     const document = response.json<{
       info: { version: string };
-      paths: Record<string, Record<string, { deprecated?: boolean; responses: Record<string, unknown> }>>;
+      paths: Record<string, Record<string, { deprecated?: boolean; description: string; operationId: string; responses: Record<string, unknown> }>>;
       components: { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }> };
     }>();
-    expect(Object.keys(document.paths).sort()).toEqual(['/', '/health', '/health/live', '/transform', '/transform/batch', '/v1', '/v1/']);
+    // `/v1/` is the `/v1` route (Fastify's ignoreTrailingSlash), described there rather than as a
+    // second operation.
+    expect(Object.keys(document.paths).sort()).toEqual(['/', '/health', '/health/live', '/transform', '/transform/batch', '/v1']);
+    expect(document.paths['/v1'].post.description).toContain('`/v1/`');
     expect(document.paths['/transform'].post.deprecated).toBeFalsy();
-    for (const legacy of ['/', '/v1', '/v1/']) expect(document.paths[legacy].post.deprecated).toBe(true);
+    for (const legacy of ['/', '/v1']) expect(document.paths[legacy].post.deprecated).toBe(true);
+    const operationIds = Object.values(document.paths).flatMap((item) => Object.values(item).map((operation) => operation.operationId));
+    expect(new Set(operationIds).size).toBe(operationIds.length);
     expect(Object.keys(document.paths['/transform'].post.responses).sort()).toEqual(
       ['200', '400', '413', '415', '429', '502', '503', '504'],
     );

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import { RedisHealthIndicator } from '../redis/redis.health.js';
@@ -36,6 +36,7 @@ export class HealthController {
    */
   @Get('live')
   @ApiOperation({ operationId: 'liveness' })
+  @ApiOkResponse({ description: 'The process answers.' })
   liveness() {
     // Not through HealthCheckService: that answers 503 during shutdown, and a draining pod is
     // not a dead one. Answering at all proves the event loop turns.
