@@ -106,7 +106,10 @@ export class Environment {
 
   /** Redis for the shared cache tier and rate limits. Unset: in-process only. */
   @IsOptional()
-  @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true })
+  @IsUrl(
+    { protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true },
+    { message: 'must be a redis:// or rediss:// (TLS) URL, e.g. redis://127.0.0.1:6379' },
+  )
   REDIS_URL?: string = undefined;
 
   /**
