@@ -117,6 +117,7 @@ const ANSWERS: Answered[] = [
     [route, 'a lone surrogate', 400, () => ONE_TEXT[route]('\ud800')],
     [route, 'a text past MAX_INPUT_LENGTH', 400, () => ONE_TEXT[route]('x'.repeat(10_001))],
     [route, 'no data', 400, () => ({ type: 'json', value: {} })],
+    [route, 'JSON sent as a form', route === '/transform/batch' ? 415 : 400, () => ({ type: 'form', value: '{"data":"hi"}' })],
     [route, 'a body past MAX_BODY_BYTES', 413, () => ONE_TEXT[route](OVERSIZED)],
   ] as Answered[]),
   ['/transform/batch', 'more items than BATCH_MAX_ITEMS', 400, () => ({ type: 'json', value: { data: Array.from({ length: 101 }, () => 'x') } })],
