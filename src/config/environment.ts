@@ -33,7 +33,7 @@ export class Environment {
   /** TCP port to listen on. Default 3000. */
   @toInteger @IsInt() @Min(1) @Max(65535) PORT = 3000;
 
-  /** Interface to bind. Default 0.0.0.0. */
+  /** Interface to bind. Default 0.0.0.0 (the image's and the deployment's); `npm start` passes 127.0.0.1 unless HOST is set. */
   @IsString() HOST = '0.0.0.0';
 
   /** Base URL of a Shoutcloud-compatible server. Default http://api.shoutcloud.io. */
