@@ -531,7 +531,7 @@ export interface operations {
                     "application/json": components["schemas"]["TransformResponseDto"];
                 };
             };
-            /** @description The body is not parseable, or `data` is missing, not a string, not well-formed Unicode, or too long. */
+            /** @description The body is not parseable (JSON sent as a form included), or `data` is missing, not a string, not well-formed Unicode, or too long. */
             400: {
                 headers: {
                     [name: string]: unknown;

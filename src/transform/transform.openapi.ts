@@ -60,7 +60,7 @@ export const ApiTransformAnswers = () =>
     ApiConsumes('application/json', 'application/x-www-form-urlencoded'),
     ApiOkResponse({ description: 'The text reversed and in capitals; X-Cache says where the answer came from.', type: TransformResponseDto, headers: { 'X-Cache': X_CACHE_HEADER, 'X-Request-Id': REQUEST_ID_HEADER } }),
     ApiBadRequestResponse({
-      description: 'The body is not parseable, or `data` is missing, not a string, not well-formed Unicode, or too long.',
+      description: 'The body is not parseable (JSON sent as a form included), or `data` is missing, not a string, not well-formed Unicode, or too long.',
       ...error(400, ERROR_SENTENCES.invalidBody, ['data must be a string']),
     }),
     ApiUnsupportedMediaTypeResponse({ description: 'The body is neither JSON nor a form.', ...error(415, ERROR_SENTENCES.unsupportedMediaType) }),
