@@ -35,9 +35,13 @@ function run(file: string, env: Record<string, string>, nodeOptions: string[] = 
   return { child, exited, stdout: () => stdout, stderr: () => stderr };
 }
 
+// A start on a loaded machine (other suites, other processes) can take many seconds: a bound
+// against a hang, not a measure.
+const START_MS = 60_000;
+
 /** Waits for the JSON log line whose message starts with `prefix`, while the process runs. */
 async function logLine(process_: Run, prefix: string): Promise<string> {
-  for (let attempt = 0; attempt < 300; attempt++) {
+  for (const deadline = Date.now() + START_MS; Date.now() < deadline; ) {
     const line = process_
       .stdout()
       .split('\n')
@@ -62,7 +66,7 @@ describe('on another Node major', () => {
     expect(await started.exited).toBe(1);
     expect(started.stderr()).toMatch(/^[\w -]+: needs Node 24 \(the exact version is in \.nvmrc\), and this is Node v20\.11\.0; [^\n]*\.nvmrc\n$/);
     expect(started.stdout()).toBe('');
-  });
+  }, START_MS);
 });
 
 describe('on a port already taken', () => {
@@ -85,7 +89,7 @@ describe('on a port already taken', () => {
     expect(await started.exited).toBe(1);
     expect(started.stderr()).toBe(`${started.stderr().split(':')[0]}: port ${port} on 127.0.0.1 is already in use (another copy running?); stop it, or set ${variable} to a free port\n`);
     expect(started.stdout()).not.toMatch(/\n\s+at /);
-  });
+  }, START_MS);
 });
 
 describe('npm start', () => {
@@ -100,7 +104,7 @@ describe('npm start', () => {
     } finally {
       await stop(started);
     }
-  });
+  }, START_MS + 10_000);
 
   it('with HOST=0.0.0.0 listens on every interface, and names the docs at localhost', async () => {
     const port = await freePort();
@@ -111,5 +115,5 @@ describe('npm start', () => {
     } finally {
       await stop(started);
     }
-  });
+  }, START_MS + 10_000);
 });
