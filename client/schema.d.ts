@@ -500,7 +500,15 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        details: Record<string, never>;
+                        error: Record<string, never>;
+                        info: Record<string, never>;
+                        /** @enum {string} */
+                        status: "ok";
+                    };
+                };
             };
         };
     };
