@@ -30,6 +30,12 @@ describe('client/package.json', () => {
     expect(client.version).toBe(readJson<{ info: { version: string } }>('openapi.json').info.version);
     expect(client).toMatchObject({ name: 'transform-api-client', type: 'module', exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } } });
   });
+
+  it('depends on the openapi-fetch range that this repository builds and tests it with', () => {
+    const client = readJson<{ dependencies: Record<string, string> }>('client/package.json');
+    const root = readJson<{ devDependencies: Record<string, string> }>('package.json');
+    expect(client.dependencies).toEqual({ 'openapi-fetch': root.devDependencies['openapi-fetch'] });
+  });
 });
 
 describe('transform-api-client, packed and installed from its tarball', () => {
