@@ -64,6 +64,8 @@ LABEL org.opencontainers.image.title="transform-api" \
 # time: start-up is mostly compiling modules, and a pod's root filesystem is read-only, so the
 # cache has to ship in the image. Node only reads it at run time (and skips files it cannot write).
 ENV NODE_ENV=production NODE_COMPILE_CACHE=/app/.compile-cache
+# All interfaces, said here rather than left to a default: `npm start` listens on loopback only.
+ENV HOST=0.0.0.0
 EXPOSE 3000
 # Node is PID 1 (the base image's entrypoint execs it) and handles SIGTERM itself: drain, exit 0.
 CMD ["node", "dist/main.js"]

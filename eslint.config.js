@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'artifacts/', 'node_modules/'] },
+  { ignores: ['dist/', 'client/dist/', 'coverage/', 'artifacts/', 'node_modules/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -14,13 +14,13 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * The old service's routes
+         * The old service's route at /
          * @deprecated
          * @description Same behaviour as `POST /transform`, for clients of the old service; any problem
          *     with the body answers 400 with its exact text: "Data was not able to be parsed from request.
          *     Please try again."
          */
-        post: operations["transformLegacy"];
+        post: operations["transformLegacyRoot"];
         delete?: never;
         options?: never;
         head?: never;
@@ -125,36 +125,14 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * The old service's routes
+         * The old service's route at /v1, also served at /v1/
          * @deprecated
          * @description Same behaviour as `POST /transform`, for clients of the old service; any problem
          *     with the body answers 400 with its exact text: "Data was not able to be parsed from request.
-         *     Please try again."
+         *     Please try again." The same route answers at `/v1/`, with the trailing slash its old clients
+         *     send.
          */
-        post: operations["transformLegacy"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * The old service's routes
-         * @deprecated
-         * @description Same behaviour as `POST /transform`, for clients of the old service; any problem
-         *     with the body answers 400 with its exact text: "Data was not able to be parsed from request.
-         *     Please try again."
-         */
-        post: operations["transformLegacy"];
+        post: operations["transformLegacyV1"];
         delete?: never;
         options?: never;
         head?: never;
@@ -233,7 +211,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    transformLegacy: {
+    transformLegacyRoot: {
         parameters: {
             query?: never;
             header?: never;
@@ -247,6 +225,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The text reversed and in capitals, as `POST /transform` answers it. */
             200: {
                 headers: {
                     /** @description Where the capitals came from: HIT (a cache), MISS (Shoutcloud just now), STALE (an expired answer, served because Shoutcloud gave none), FALLBACK (local upper-casing, when enabled) or BYPASS ("" needs none). */
@@ -257,6 +236,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TransformResponseDto"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description Any problem with the body or its content type. */
@@ -508,11 +495,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The process answers. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        details: Record<string, never>;
+                        error: Record<string, never>;
+                        info: Record<string, never>;
+                        /** @enum {string} */
+                        status: "ok";
+                    };
+                };
             };
         };
     };
@@ -530,6 +526,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The text reversed and in capitals; X-Cache says where the answer came from. */
             200: {
                 headers: {
                     /** @description Where the capitals came from: HIT (a cache), MISS (Shoutcloud just now), STALE (an expired answer, served because Shoutcloud gave none), FALLBACK (local upper-casing, when enabled) or BYPASS ("" needs none). */
@@ -542,7 +539,7 @@ export interface operations {
                     "application/json": components["schemas"]["TransformResponseDto"];
                 };
             };
-            /** @description The body is not parseable, or `data` is missing, not a string, not well-formed Unicode, or too long. */
+            /** @description The body is not parseable (JSON sent as a form included), or `data` is missing, not a string, not well-formed Unicode, or too long. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -665,6 +662,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Each text reversed and in capitals, in the order sent. */
             200: {
                 headers: {
                     /** @description The worst of the items' answers, in this order: FALLBACK, STALE, MISS, HIT, BYPASS. Words: HIT (a cache), MISS (Shoutcloud just now), STALE (an expired answer, served because Shoutcloud gave none), FALLBACK (local upper-casing, when enabled) or BYPASS ("" needs none). */
@@ -788,7 +786,7 @@ export interface operations {
             };
         };
     };
-    transformLegacy: {
+    transformLegacyV1: {
         parameters: {
             query?: never;
             header?: never;
@@ -802,6 +800,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The text reversed and in capitals, as `POST /transform` answers it. */
             200: {
                 headers: {
                     /** @description Where the capitals came from: HIT (a cache), MISS (Shoutcloud just now), STALE (an expired answer, served because Shoutcloud gave none), FALLBACK (local upper-casing, when enabled) or BYPASS ("" needs none). */
@@ -814,122 +813,12 @@ export interface operations {
                     "application/json": components["schemas"]["TransformResponseDto"];
                 };
             };
-            /** @description Any problem with the body or its content type. */
-            400: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "error": "Data was not able to be parsed from request. Please try again.",
-                     *       "statusCode": 400
-                     *     }
-                     */
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The body is larger than MAX_BODY_BYTES. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "error": "The request body is larger than 131072 bytes, the most this API accepts.",
-                     *       "statusCode": 413
-                     *     }
-                     */
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Rate limit hit (when configured); see Retry-After. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "error": "Too many requests from this address; slow down and try again shortly.",
-                     *       "statusCode": 429
-                     *     }
-                     */
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Shoutcloud refused the request or answered something unusable. */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "error": "Shoutcloud answered something that is not a usable reply.",
-                     *       "statusCode": 502
-                     *     }
-                     */
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Shoutcloud unreachable or failing after retries, or the circuit is open; see Retry-After. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "error": "Shoutcloud is unreachable or failing; try again shortly.",
-                     *       "statusCode": 503
-                     *     }
-                     */
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Shoutcloud did not answer within the request deadline (REQUEST_DEADLINE_MS). */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "error": "Shoutcloud did not answer within the 3000 ms deadline.",
-                     *       "statusCode": 504
-                     *     }
-                     */
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    transformLegacy: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["TransformRequestDto"];
-                "application/x-www-form-urlencoded": components["schemas"]["TransformRequestDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    /** @description Where the capitals came from: HIT (a cache), MISS (Shoutcloud just now), STALE (an expired answer, served because Shoutcloud gave none), FALLBACK (local upper-casing, when enabled) or BYPASS ("" needs none). */
-                    "X-Cache"?: "HIT" | "MISS" | "STALE" | "FALLBACK" | "BYPASS";
-                    /** @description Your X-Request-Id if short and safe, or a new one. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TransformResponseDto"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description Any problem with the body or its content type. */

@@ -1,5 +1,9 @@
 import module from 'node:module';
 import type { Environment } from './config/environment.js';
+import { exitIfAddressInUse, requireNodeMajor } from './startup-checks.js';
+
+// First, before anything that another Node could fail to load with a stack and no word of why.
+requireNodeMajor('transform-api');
 
 // Start-up is mostly module loading (about 1,500 modules to compile). Node's compile cache keeps
 // V8's bytecode on disk (NODE_COMPILE_CACHE, else the OS temp dir); when the directory is not
@@ -34,5 +38,14 @@ app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
 // Routes are registered here (listen would do it otherwise), so their garbage is collected too.
 await app.init();
 collectStartupGarbage();
-await app.listen({ port: env.PORT, host: env.HOST });
-new Logger('Main').log(`transform-api listening on ${env.HOST}:${env.PORT}, Shoutcloud at ${env.SHOUTCLOUD_URL}`);
+try {
+  await app.listen({ port: env.PORT, host: env.HOST });
+} catch (error) {
+  exitIfAddressInUse('transform-api', error, { host: env.HOST, port: env.PORT, portVariable: 'PORT' });
+  throw error;
+}
+// A browser cannot open the wildcard address: the docs' URL names the loopback name instead.
+const docsHost = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST;
+new Logger('Main').log(
+  `transform-api listening on ${env.HOST}:${env.PORT}, API docs at http://${docsHost}:${env.PORT}/docs, Shoutcloud at ${env.SHOUTCLOUD_URL}`,
+);

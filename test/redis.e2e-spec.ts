@@ -1,6 +1,7 @@
 import { startShoutcloudServer, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
 import { startApps, type AppProcess } from './support/app-process.js';
 import { postJson, send } from './support/http.js';
+import { testRedisUrl, trackTestKeys, TEST_DATABASE, type TestKeys } from './support/redis-test-database.js';
 import { startTcpProxy, type CuttableProxy } from './support/tcp-proxy.js';
 
 const REDIS_URL = process.env.REDIS_URL;
@@ -32,13 +33,16 @@ describeWithRedis('two replicas sharing Redis', () => {
   let proxy: CuttableProxy;
   let a: AppProcess;
   let b: AppProcess;
+  let keys: TestKeys;
 
   beforeAll(async () => {
+    keys = await trackTestKeys(REDIS_URL!);
     const target = new URL(REDIS_URL!);
     upstream = await startShoutcloudServer();
     // The apps reach Redis through a proxy this test can cut: the real Redis is never stopped.
     proxy = await startTcpProxy(target.hostname, Number(target.port || 6379));
-    const viaProxy = new URL(REDIS_URL!);
+    // The replicas use a database of the tests' own (support/redis-test-database.ts).
+    const viaProxy = new URL(testRedisUrl(REDIS_URL!));
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(proxy.port);
     const env = { SHOUTCLOUD_URL: upstream.url, REDIS_URL: viaProxy.toString(), REDIS_TIMEOUT_MS: '200' };
@@ -50,6 +54,8 @@ describeWithRedis('two replicas sharing Redis', () => {
     await Promise.all([a?.stop(), b?.stop()]);
     await proxy?.close();
     await upstream?.close();
+    await keys?.delete();
+    keys?.close();
   });
 
   it('a miss on one replica is a hit on the other, with one upstream call', async () => {
@@ -97,7 +103,7 @@ describeWithRedis('two replicas sharing Redis', () => {
   });
 
   it('shares the rate limit across replicas', async () => {
-    const limited = { SHOUTCLOUD_URL: upstream.url, REDIS_URL: REDIS_URL!, RATE_LIMIT_PER_MINUTE: '4', TRUST_PROXY_HOPS: '1' };
+    const limited = { SHOUTCLOUD_URL: upstream.url, REDIS_URL: testRedisUrl(REDIS_URL!), RATE_LIMIT_PER_MINUTE: '4', TRUST_PROXY_HOPS: '1' };
     const [c, d] = await startApps(2, limited);
     try {
       // Counters are shared once each replica knows the server's version (PEXPIRE NX needs 7.0).
@@ -111,5 +117,15 @@ describeWithRedis('two replicas sharing Redis', () => {
     } finally {
       await Promise.all([c.stop(), d.stop()]);
     }
+  });
+
+  // Last: the replicas stop, so that nothing is written after the keys are deleted.
+  it(`writes to database ${TEST_DATABASE} only, and deletes what it wrote there`, async () => {
+    await Promise.all([a.stop(), b.stop()]);
+    const written = await keys.written();
+    expect(written.filter((key) => key.startsWith('transform-api:shout:')).length).toBeGreaterThan(0);
+    expect(written.filter((key) => key.startsWith('transform-api:rate:')).length).toBeGreaterThan(0);
+    await keys.delete();
+    expect(await keys.written()).toEqual([]);
   });
 });

@@ -148,6 +148,7 @@ describe('old routes POST /, /v1, /v1/', () => {
     ['too long', { 'content-type': 'application/json' }, JSON.stringify({ data: 'a'.repeat(10_001) })],
     ['unknown content type', { 'content-type': 'text/plain' }, 'data=abc'],
     ['missing content type', {}, 'data=abc'],
+    ['JSON sent as a form', { 'content-type': 'application/x-www-form-urlencoded' }, '{"data":"hi"}'],
     ['empty form', { 'content-type': 'application/x-www-form-urlencoded' }, ''],
   ];
   it.each(['/', '/v1', '/v1/'].flatMap((path) => badBodies.map(([name, headers, body]) => [path, name, headers, body] as const)))(
@@ -182,6 +183,8 @@ describe('errors on /transform', () => {
     ['data is one code point too long', 400, json, JSON.stringify({ data: '😀'.repeat(10_001) }), 'at most 10000'],
     ['form field repeated', 400, { 'content-type': 'application/x-www-form-urlencoded' }, 'data=a&data=b', 'more than one data field'],
     ['form escape is not UTF-8', 400, { 'content-type': 'application/x-www-form-urlencoded' }, 'data=%ED%A0%80'],
+    // What `curl -d '{"data":"hi"}'` sends: JSON labelled as a form.
+    ['JSON sent as a form', 400, { 'content-type': 'application/x-www-form-urlencoded' }, '{"data":"hi"}', 'Content-Type: application/json'],
     ['content type is text/plain', 415, { 'content-type': 'text/plain' }, 'data=abc'],
     ['content type is XML', 415, { 'content-type': 'application/xml' }, '<data>abc</data>'],
     ['content type is missing', 415, {}, '{"data":"abc"}'],
@@ -275,12 +278,17 @@ describe('health and docs', () => {
     expect(response.status).toBe(200);
     const document = response.json<{
       info: { version: string };
-      paths: Record<string, Record<string, { deprecated?: boolean; responses: Record<string, unknown> }>>;
+      paths: Record<string, Record<string, { deprecated?: boolean; description: string; operationId: string; responses: Record<string, unknown> }>>;
       components: { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }> };
     }>();
-    expect(Object.keys(document.paths).sort()).toEqual(['/', '/health', '/health/live', '/transform', '/transform/batch', '/v1', '/v1/']);
+    // `/v1/` is the `/v1` route (Fastify's ignoreTrailingSlash), described there rather than as a
+    // second operation.
+    expect(Object.keys(document.paths).sort()).toEqual(['/', '/health', '/health/live', '/transform', '/transform/batch', '/v1']);
+    expect(document.paths['/v1'].post.description).toContain('`/v1/`');
     expect(document.paths['/transform'].post.deprecated).toBeFalsy();
-    for (const legacy of ['/', '/v1', '/v1/']) expect(document.paths[legacy].post.deprecated).toBe(true);
+    for (const legacy of ['/', '/v1']) expect(document.paths[legacy].post.deprecated).toBe(true);
+    const operationIds = Object.values(document.paths).flatMap((item) => Object.values(item).map((operation) => operation.operationId));
+    expect(new Set(operationIds).size).toBe(operationIds.length);
     expect(Object.keys(document.paths['/transform'].post.responses).sort()).toEqual(
       ['200', '400', '413', '415', '429', '502', '503', '504'],
     );

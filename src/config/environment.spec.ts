@@ -89,6 +89,14 @@ describe('validateEnvironment', () => {
     );
   });
 
+  it.each(['localhost:6379', 'http://redis', '127.0.0.1'])('refuses REDIS_URL=%s naming both schemes and an example', (value) => {
+    expect(() => validateEnvironment({ REDIS_URL: value })).toThrow(
+      expect.objectContaining({
+        problems: [`REDIS_URL=${JSON.stringify(value)}: must be a redis:// or rediss:// (TLS) URL, e.g. redis://127.0.0.1:6379`],
+      }),
+    );
+  });
+
   it('refuses a hedge minimum above its maximum', () => {
     expect(() => validateEnvironment({ SHOUTCLOUD_HEDGE_MIN_MS: '600', SHOUTCLOUD_HEDGE_MAX_MS: '500' })).toThrow(
       expect.objectContaining({ problems: ['SHOUTCLOUD_HEDGE_MIN_MS: must not exceed SHOUTCLOUD_HEDGE_MAX_MS'] }),

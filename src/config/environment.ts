@@ -33,7 +33,7 @@ export class Environment {
   /** TCP port to listen on. Default 3000. */
   @toInteger @IsInt() @Min(1) @Max(65535) PORT = 3000;
 
-  /** Interface to bind. Default 0.0.0.0. */
+  /** Interface to bind. Default 0.0.0.0 (the image's and the deployment's); `npm start` passes 127.0.0.1 unless HOST is set. */
   @IsString() HOST = '0.0.0.0';
 
   /** Port of `/metrics` and the detailed `/health`, on HOST, never PORT; 0: any free one. Default 9464. */
@@ -112,7 +112,10 @@ export class Environment {
 
   /** Redis for the shared cache tier and rate limits. Unset: in-process only. */
   @IsOptional()
-  @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true })
+  @IsUrl(
+    { protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true },
+    { message: 'must be a redis:// or rediss:// (TLS) URL, e.g. redis://127.0.0.1:6379' },
+  )
   REDIS_URL?: string = undefined;
 
   /**

@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { ApiExtension, DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -29,24 +29,17 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('transform-api')
     .setDescription(DESCRIPTION)
     .setVersion(version)
+    .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+    // Relative: the document describes the service that serves it, wherever that runs.
+    .addServer('/', 'The service that serves this document')
     .addTag('transform', 'Reverse text and shout it')
     .addTag('health', 'Probes for Kubernetes')
     .build();
   const document = SwaggerModule.createDocument(app, config);
-  for (const [path, item] of Object.entries(document.paths)) {
-    const operations = Object.values(item) as Array<Record<string, unknown> | undefined>;
-    if (!path.endsWith('/') && operations.some((operation) => operation?.[TRAILING_SLASH])) document.paths[`${path}/`] = item;
-  }
+  // The API has no authentication: an empty list says so, where no list would leave it unsaid.
+  document.security = [];
   return document;
 }
-
-const TRAILING_SLASH = 'x-also-with-trailing-slash';
-
-/**
- * Lists the operation's paths in the document with a trailing slash too, the way its clients call
- * them. Fastify serves both forms of every path (`ignoreTrailingSlash`); Nest routes only one.
- */
-export const ApiAlsoWithTrailingSlash = () => ApiExtension(TRAILING_SLASH, true);
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);

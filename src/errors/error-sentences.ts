@@ -9,6 +9,7 @@ export const ERROR_SENTENCES = {
   bodyTooLarge: (limitBytes: number) => `The request body is larger than ${limitBytes} bytes, the most this API accepts.`,
   unsupportedMediaType: 'Send the body as application/json or application/x-www-form-urlencoded.',
   jsonOnly: 'Send the body as application/json: this route takes JSON only.',
+  formLooksLikeJson: 'The body arrived as a form but looks like JSON: send it with Content-Type: application/json.',
   tooManyRequests: 'Too many requests from this address; slow down and try again shortly.',
   upstreamRejected: 'Shoutcloud rejected the request.',
   upstreamBadReply: 'Shoutcloud answered something that is not a usable reply.',

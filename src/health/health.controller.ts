@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthIndicatorService } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import { Readiness } from './readiness.js';
@@ -33,6 +33,15 @@ export class HealthController {
    */
   @Get('live')
   @ApiOperation({ operationId: 'liveness' })
+  @ApiOkResponse({
+    description: 'The process answers.',
+    schema: {
+      type: 'object',
+      required: ['status', 'info', 'error', 'details'],
+      properties: { status: { type: 'string', enum: ['ok'] }, info: { type: 'object' }, error: { type: 'object' }, details: { type: 'object' } },
+      example: { status: 'ok', info: { process: { status: 'up', uptimeSeconds: 42 } }, error: {}, details: { process: { status: 'up', uptimeSeconds: 42 } } },
+    },
+  })
   liveness() {
     // Not through HealthCheckService: that answers 503 during shutdown, and a draining pod is
     // not a dead one. Answering at all proves the event loop turns.

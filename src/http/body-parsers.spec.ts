@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { ApiError } from '../errors/api-error.js';
+import { ERROR_SENTENCES } from '../errors/error-sentences.js';
 import { MAX_FORM_FIELDS, parseFormBody, parseJsonBody } from './body-parsers.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
@@ -86,6 +87,18 @@ describe('parseFormBody', () => {
     ['65,536 repeated data fields', 'data=x&'.repeat(65_535) + 'data=x', `more than ${MAX_FORM_FIELDS} fields`],
   ])('refuses %s with a 400 that says why', (_name, text, reason) => {
     expect(refusal(() => parseFormBody(Buffer.from(text), FORM_TYPE))).toEqual({ status: 400, sentence: expect.stringContaining(reason) });
+  });
+
+  it.each([
+    ['JSON, as curl -d sends it', '{"data":"hi"}'],
+    ['JSON with a space first', ' {"data": "a&b"}'],
+    ['a JSON array', '["hi"]'],
+  ])('answers %s with a 400 that names Content-Type: application/json', (_name, text) => {
+    expect(refusal(() => parseFormBody(Buffer.from(text), FORM_TYPE))).toEqual({ status: 400, sentence: ERROR_SENTENCES.formLooksLikeJson });
+  });
+
+  it('reads a form with data whose other field happens to start with a brace', () => {
+    expect({ ...parseFormBody(Buffer.from('{x}=1&data=hi'), FORM_TYPE) }).toEqual({ '{x}': '1', data: 'hi' });
   });
 
   it(`reads ${MAX_FORM_FIELDS} fields`, () => {

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import secureJson from 'secure-json-parse';
 import { ApiError } from '../errors/api-error.js';
+import { ERROR_SENTENCES } from '../errors/error-sentences.js';
 
 // Both parsers refuse what Fastify's defaults would let through as U+FFFD: invalid UTF-8 bytes,
 // and percent-escapes that do not decode to UTF-8. Either would reach Shoutcloud as text the
@@ -87,6 +88,8 @@ export function parseFormBody(body: Buffer, headers: IncomingHttpHeaders): Recor
     }
     fields[name] = equals === -1 ? '' : decodeFormComponent(pair.slice(equals + 1));
   }
+  // `curl -d '{"data": …}'` sends JSON labelled as a form: say that, not "data is required".
+  if (!('data' in fields) && /^\s*[[{]/.test(text)) throw new ApiError(400, ERROR_SENTENCES.formLooksLikeJson);
   return fields;
 }
 

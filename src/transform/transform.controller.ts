@@ -1,8 +1,7 @@
-import { Body, Controller, HttpCode, Inject, Post, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, HttpCode, Inject, Post, Res } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ApiAlsoWithTrailingSlash } from '../docs/openapi.document.js';
 import { BodyErrorSentence, JsonOnly } from '../http/body-route-config.js';
 import { ERROR_SENTENCES } from '../errors/error-sentences.js';
 import { TransformBatchRequestDto } from './dto/transform-batch-request.dto.js';
@@ -18,10 +17,13 @@ import { TransformService, type Transformed } from './transform.service.js';
 import { xCache } from './x-cache.js';
 
 /**
- * The old service's routes, kept for its clients. Its clients call `/v1/` too, served by `/v1`
- * (Fastify's `ignoreTrailingSlash`) and documented as such.
+ * An old service's route, kept for its clients: its one 400 sentence, and its own operationId so
+ * that each old path has its own entry (and deep link) in /docs. `/v1/` is served by `/v1`
+ * (Fastify's `ignoreTrailingSlash`) and described there: a path of its own would be a second
+ * operation for one route.
  */
-const OLD_ROUTES = ['/', '/v1'];
+const LegacyRoute = (operationId: string) =>
+  applyDecorators(BodyErrorSentence(ERROR_SENTENCES.legacyBadRequest), HttpCode(200), ApiOperation({ operationId }), ApiLegacyAnswers());
 
 @ApiTags('transform')
 @Controller()
@@ -72,23 +74,35 @@ export class TransformController {
   }
 
   /**
-   * The old service's routes
+   * The old service's route at /
    *
    * @remarks Same behaviour as `POST /transform`, for clients of the old service; any problem
    * with the body answers 400 with its exact text: "Data was not able to be parsed from request.
    * Please try again."
    * @deprecated use `POST /transform`.
    */
-  @Post(OLD_ROUTES)
-  @BodyErrorSentence(ERROR_SENTENCES.legacyBadRequest)
-  @HttpCode(200)
-  @ApiOperation({ operationId: 'transformLegacy' })
-  @ApiAlsoWithTrailingSlash()
-  @ApiLegacyAnswers()
-  legacy(
-    @Body(TransformRequestPipe) body: TransformRequestDto,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): TransformResponseDto | Promise<TransformResponseDto> {
+  @Post()
+  @LegacyRoute('transformLegacyRoot')
+  legacyRoot(@Body(TransformRequestPipe) body: TransformRequestDto, @Res({ passthrough: true }) reply: FastifyReply) {
+    return this.legacy(body, reply);
+  }
+
+  /**
+   * The old service's route at /v1, also served at /v1/
+   *
+   * @remarks Same behaviour as `POST /transform`, for clients of the old service; any problem
+   * with the body answers 400 with its exact text: "Data was not able to be parsed from request.
+   * Please try again." The same route answers at `/v1/`, with the trailing slash its old clients
+   * send.
+   * @deprecated use `POST /transform`.
+   */
+  @Post('v1')
+  @LegacyRoute('transformLegacyV1')
+  legacyV1(@Body(TransformRequestPipe) body: TransformRequestDto, @Res({ passthrough: true }) reply: FastifyReply) {
+    return this.legacy(body, reply);
+  }
+
+  private legacy(body: TransformRequestDto, reply: FastifyReply): TransformResponseDto | Promise<TransformResponseDto> {
     return this.answer([body.data], reply, ([data]) => ({ data }));
   }
 

@@ -58,9 +58,9 @@ const SharedAnswers = () =>
 export const ApiTransformAnswers = () =>
   applyDecorators(
     ApiConsumes('application/json', 'application/x-www-form-urlencoded'),
-    ApiOkResponse({ type: TransformResponseDto, headers: { 'X-Cache': X_CACHE_HEADER, 'X-Request-Id': REQUEST_ID_HEADER } }),
+    ApiOkResponse({ description: 'The text reversed and in capitals; X-Cache says where the answer came from.', type: TransformResponseDto, headers: { 'X-Cache': X_CACHE_HEADER, 'X-Request-Id': REQUEST_ID_HEADER } }),
     ApiBadRequestResponse({
-      description: 'The body is not parseable, or `data` is missing, not a string, not well-formed Unicode, or too long.',
+      description: 'The body is not parseable (JSON sent as a form included), or `data` is missing, not a string, not well-formed Unicode, or too long.',
       ...error(400, ERROR_SENTENCES.invalidBody, ['data must be a string']),
     }),
     ApiUnsupportedMediaTypeResponse({ description: 'The body is neither JSON nor a form.', ...error(415, ERROR_SENTENCES.unsupportedMediaType) }),
@@ -71,7 +71,7 @@ export const ApiTransformAnswers = () =>
 export const ApiBatchAnswers = () =>
   applyDecorators(
     ApiConsumes('application/json'),
-    ApiOkResponse({ type: TransformBatchResponseDto, headers: { 'X-Cache': BATCH_X_CACHE_HEADER, 'X-Request-Id': REQUEST_ID_HEADER } }),
+    ApiOkResponse({ description: 'Each text reversed and in capitals, in the order sent.', type: TransformBatchResponseDto, headers: { 'X-Cache': BATCH_X_CACHE_HEADER, 'X-Request-Id': REQUEST_ID_HEADER } }),
     ApiBadRequestResponse({
       description: 'The body is not parseable, `data` is not an array or has too many items, or an item is not valid (named by its index).',
       ...error(400, ERROR_SENTENCES.invalidBody, ['data[1] must be a string', 'data[3] must be well-formed Unicode (no lone surrogates)']),
@@ -84,7 +84,7 @@ export const ApiBatchAnswers = () =>
 export const ApiLegacyAnswers = () =>
   applyDecorators(
     ApiConsumes('application/json', 'application/x-www-form-urlencoded'),
-    ApiOkResponse({ type: TransformResponseDto, headers: { 'X-Cache': X_CACHE_HEADER, 'X-Request-Id': REQUEST_ID_HEADER } }),
+    ApiOkResponse({ description: 'The text reversed and in capitals, as `POST /transform` answers it.', type: TransformResponseDto, headers: { 'X-Cache': X_CACHE_HEADER, 'X-Request-Id': REQUEST_ID_HEADER } }),
     ApiBadRequestResponse({ description: 'Any problem with the body or its content type.', ...error(400, ERROR_SENTENCES.legacyBadRequest) }),
     SharedAnswers(),
   );
