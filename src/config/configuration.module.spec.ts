@@ -2,7 +2,6 @@ import { Test } from '@nestjs/testing';
 import type { ConfigType } from '@nestjs/config';
 import { redisConfig } from '../redis/redis.config.js';
 import { shoutcloudConfig } from '../shoutcloud/shoutcloud.config.js';
-import { transformConfig } from '../transform/transform.config.js';
 import { appConfig } from './app.config.js';
 import { ConfigurationModule } from './configuration.module.js';
 import { validateEnvironment } from './environment.js';
@@ -13,24 +12,21 @@ async function namespacesOf(raw: Record<string, string>) {
     app: moduleRef.get<ConfigType<typeof appConfig>>(appConfig.KEY),
     redis: moduleRef.get<ConfigType<typeof redisConfig>>(redisConfig.KEY),
     shoutcloud: moduleRef.get<ConfigType<typeof shoutcloudConfig>>(shoutcloudConfig.KEY),
-    transform: moduleRef.get<ConfigType<typeof transformConfig>>(transformConfig.KEY),
   };
 }
 
 describe('ConfigurationModule', () => {
-  it('provides every namespace from the environment it is given, not from process.env', async () => {
+  it('provides the shared namespaces from the environment it is given, not from process.env', async () => {
     process.env.SHOUTCLOUD_RETRIES = '7';
     try {
-      const { app, redis, shoutcloud, transform } = await namespacesOf({
+      const { app, redis, shoutcloud } = await namespacesOf({
         SHOUTCLOUD_URL: 'http://127.0.0.1:9/',
         CORS_ORIGINS: 'https://a.example, https://b.example',
         REDIS_URL: 'redis://127.0.0.1:6379',
-        REQUEST_DEADLINE_MS: '1234',
       });
       expect(shoutcloud).toMatchObject({ url: 'http://127.0.0.1:9', retries: 2 });
       expect(app.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
       expect(redis.url).toBe('redis://127.0.0.1:6379');
-      expect(transform.deadlineMs).toBe(1234);
     } finally {
       delete process.env.SHOUTCLOUD_RETRIES;
     }
