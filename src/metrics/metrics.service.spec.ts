@@ -27,7 +27,7 @@ function metricsService() {
 
 /** The samples of one family in the exposition text, as `labels value` lines. */
 async function samples(metrics: MetricsService, name: string): Promise<string[]> {
-  const text = await metrics.registry.metrics();
+  const text = await metrics.scrape();
   return text.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
 }
 
