@@ -2,6 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { REDIS_SKIP_REASONS, RedisConnection } from '../redis/redis.connection.js';
 import { BREAKER_STATES } from '../resilience/breaker-state.js';
+import { SHARED_WRITE_OUTCOMES, SharedTierWriter } from '../shoutcloud/shoutcloud.cache-writer.js';
 import { ShoutcloudClient } from '../shoutcloud/shoutcloud.client.js';
 import { ShoutcloudService, type Provenance } from '../shoutcloud/shoutcloud.service.js';
 
@@ -145,10 +146,18 @@ export class MetricsService implements OnModuleInit {
     registers: [this.registry],
   });
 
+  private readonly sharedWrites = new Counter({
+    name: 'redis_cache_writes_total',
+    help: 'Answers written to the shared tier in the background, by outcome: written, failed (Redis skipped, failed or out of time), dropped (too many writes in flight).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor(
     private readonly client: ShoutcloudClient,
     private readonly shoutcloud: ShoutcloudService,
     private readonly redis: RedisConnection,
+    private readonly writer: SharedTierWriter,
   ) {
     const { client: breakerSource, redis: redisSource, shoutcloud: queueSource } = this;
     new Gauge({
@@ -217,6 +226,8 @@ export class MetricsService implements OnModuleInit {
     this.redis.onSkip((reason) => skips[reason].inc());
     this.redis.onFailover(() => this.redisFailovers.inc());
     this.shoutcloud.onAnswer(({ provenance }) => this.pendingOutcomes[provenance]++);
+    const writes = Object.fromEntries(SHARED_WRITE_OUTCOMES.map((outcome) => [outcome, this.sharedWrites.labels({ outcome })]));
+    this.writer.onWrite((outcome) => writes[outcome].inc());
   }
 
   /** Every metric, in Prometheus' text exposition format. */

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { RedisConnection } from '../redis/redis.connection.js';
 import { cacheTierAttributes, SpanName, withSpan } from '../tracing/tracing.js';
+import { SharedTierWriter } from './shoutcloud.cache-writer.js';
 import { shoutcloudConfig } from './shoutcloud.config.js';
 
 /** `fresh`: served without asking Shoutcloud; `stale`: served only when Shoutcloud gives no answer. */
@@ -92,6 +93,7 @@ export class ShoutKey {
  *   is its keep-until (fresh for `CACHE_TTL_SECONDS`, then stale for `CACHE_STALE_SECONDS`);
  * - shared by every replica, cache-manager over a Keyv store on Redis whose commands go through
  *   {@link RedisConnection.run} (one time budget and breaker), the same keep-until as its TTL.
+ *   It is read on the miss path and written in the background ({@link SharedTierWriter}).
  *
  * The tiers are read one at a time so an answer can say which tier it came from. Nothing else
  * reads or writes them. Cache failures are never request failures.
@@ -105,6 +107,7 @@ export class ShoutcloudCache {
     @Inject(CACHE_MANAGER) private readonly shared: Cache,
     @Inject(shoutcloudConfig.KEY) private readonly config: ConfigType<typeof shoutcloudConfig>,
     private readonly redis: RedisConnection,
+    private readonly writer: SharedTierWriter,
   ) {
     this.keepMs = config.cacheTtlMs + config.cacheStaleMs;
     this.memory = new LRUCache<string, Entry>({
@@ -137,10 +140,13 @@ export class ShoutcloudCache {
     return entry;
   }
 
-  /** Keeps a fresh answer from Shoutcloud in both tiers. */
-  async remember(key: ShoutKey, output: string): Promise<void> {
+  /**
+   * Keeps a fresh answer from Shoutcloud: in the in-process tier at once, and in the shared tier
+   * in the background, so that the answer need not wait for Redis.
+   */
+  remember(key: ShoutKey, output: string): void {
     const entry = new Entry(output, Date.now() + this.config.cacheTtlMs);
     this.memory.set(key.memory, entry);
-    if (this.redis.enabled) await this.shared.set(key.shared, entry, this.keepMs);
+    if (this.redis.enabled) this.writer.write(key.shared, entry, this.keepMs);
   }
 }

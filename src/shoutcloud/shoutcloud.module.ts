@@ -6,6 +6,7 @@ import { Keyv } from 'keyv';
 import { RedisConnection } from '../redis/redis.connection.js';
 import { RedisKeyvStore } from '../redis/redis.keyv-store.js';
 import { RedisModule } from '../redis/redis.module.js';
+import { SharedTierWriter } from './shoutcloud.cache-writer.js';
 import { SHARED_NAMESPACE, ShoutcloudCache } from './shoutcloud.cache.js';
 import { ShoutcloudClient } from './shoutcloud.client.js';
 import { ShoutcloudHealthIndicator } from './shoutcloud.health.js';
@@ -44,7 +45,7 @@ import { ShoutcloudService } from './shoutcloud.service.js';
       useFactory: (redis: RedisConnection) => ({ stores: [new Keyv({ store: new RedisKeyvStore(redis), namespace: SHARED_NAMESPACE })] }),
     }),
   ],
-  providers: [ShoutcloudClient, ShoutcloudCache, ShoutcloudService, ShoutcloudHealthIndicator],
-  exports: [ShoutcloudService, ShoutcloudHealthIndicator, ShoutcloudClient],
+  providers: [ShoutcloudClient, ShoutcloudCache, SharedTierWriter, ShoutcloudService, ShoutcloudHealthIndicator],
+  exports: [ShoutcloudService, ShoutcloudHealthIndicator, ShoutcloudClient, SharedTierWriter],
 })
 export class ShoutcloudModule {}

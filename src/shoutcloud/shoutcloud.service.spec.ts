@@ -34,7 +34,7 @@ async function serviceWith(setup: Setup) {
   const cache = {
     fromMemory: jest.fn((key: string) => memory.get(key)),
     fromRedis: jest.fn(async (key: ShoutKey) => redis.get(key.text)),
-    remember: jest.fn(async (key: ShoutKey, output: string) => void memory.set(key.memory, fresh(output))),
+    remember: jest.fn((key: ShoutKey, output: string) => void memory.set(key.memory, fresh(output))),
   };
   const module = await Test.createTestingModule({
     providers: [
@@ -123,6 +123,14 @@ describe('ShoutcloudService', () => {
     expect(cache.remember).toHaveBeenCalledWith(expect.objectContaining({ text: 'x', memory: 'x' }), 'X');
     expect(await ask(service, ['x'], never)).toEqual([{ output: 'X', provenance: 'memory' }]);
     expect(shout).toHaveBeenCalledTimes(1);
+  });
+
+  it('answers once the in-process tier holds the answer, without waiting for the shared tier', async () => {
+    const { service, cache } = await serviceWith({});
+    cache.remember.mockImplementation(() => undefined);
+    expect(await ask(service, ['x'], never)).toEqual([{ output: 'X', provenance: 'upstream' }]);
+    // remember() is synchronous: the answer cannot have waited for a Redis write.
+    expect(cache.remember.mock.results[0]).toEqual({ type: 'return', value: undefined });
   });
 
   it('makes one Redis lookup and one upstream call for concurrent callers of one text', async () => {

@@ -137,13 +137,14 @@ export class ShoutcloudService {
     if (this.flights.get(flight.key.memory) === flight) this.flights.delete(flight.key.memory);
   }
 
+  /** Redis, then Shoutcloud; the answer goes out once the in-process tier holds it. */
   private async resolve(flight: Flight): Promise<Shout> {
     const { key } = flight;
     const shared = await this.cache.fromRedis(key);
     if (shared?.state === 'fresh') return { output: shared.output, provenance: 'redis' };
     flight.stale = shared ?? flight.stale;
     const output = await this.askShoutcloud(key.text, flight.abandoned.signal);
-    await this.cache.remember(key, output);
+    this.cache.remember(key, output);
     return { output, provenance: 'upstream' };
   }
 
