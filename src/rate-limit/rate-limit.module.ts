@@ -11,8 +11,8 @@ import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 /**
  * Per-client-IP rate limit, `RATE_LIMIT_PER_MINUTE` requests a minute (429 with
  * `Retry-After`), shared through Redis when configured. Unset: no guard is installed at all, so
- * the hot path pays nothing, and `@nestjs/throttler` is not even loaded. Health probes and
- * metrics are exempt (`@SkipThrottle`).
+ * the hot path pays nothing (the package is still loaded: the health and metrics controllers
+ * carry its `@SkipThrottle`, which exempts probes and scrapes when the limit is on).
  */
 @Module({})
 export class RateLimitModule {
