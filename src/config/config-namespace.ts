@@ -11,7 +11,7 @@ import { Environment } from './environment.js';
 export function configNamespace<T extends ConfigObject>(name: string, read: (env: Environment) => T) {
   const factory = (env: Environment): T => {
     // ConfigModule.forFeature would call the factory with nothing.
-    if (env === undefined) throw new Error(`the '${name}' namespace is provided by ConfigurationModule, not ConfigModule`);
+    if (env === undefined) throw new Error(`the '${name}' namespace is provided from the app's Environment (namespaceProvider), not by ConfigModule`);
     return read(env);
   };
   // registerAs only attaches the token; the factory's parameter is ConfigurationModule's to fill.

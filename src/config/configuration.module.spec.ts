@@ -1,13 +1,19 @@
-import { Test } from '@nestjs/testing';
+import { Module } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import { Test } from '@nestjs/testing';
 import { redisConfig } from '../redis/redis.config.js';
 import { shoutcloudConfig } from '../shoutcloud/shoutcloud.config.js';
 import { appConfig } from './app.config.js';
+import { namespaceProvider } from './config-namespace.js';
 import { ConfigurationModule } from './configuration.module.js';
 import { validateEnvironment } from './environment.js';
 
+/** A feature module that provides its own namespace, as ShoutcloudModule does. */
+@Module({ providers: [namespaceProvider(shoutcloudConfig)], exports: [shoutcloudConfig.KEY] })
+class FeatureModule {}
+
 async function namespacesOf(raw: Record<string, string>) {
-  const moduleRef = await Test.createTestingModule({ imports: [ConfigurationModule.forRoot(validateEnvironment(raw))] }).compile();
+  const moduleRef = await Test.createTestingModule({ imports: [ConfigurationModule.forRoot(validateEnvironment(raw)), FeatureModule] }).compile();
   return {
     app: moduleRef.get<ConfigType<typeof appConfig>>(appConfig.KEY),
     redis: moduleRef.get<ConfigType<typeof redisConfig>>(redisConfig.KEY),
@@ -16,7 +22,7 @@ async function namespacesOf(raw: Record<string, string>) {
 }
 
 describe('ConfigurationModule', () => {
-  it('provides the shared namespaces from the environment it is given, not from process.env', async () => {
+  it("provides the shared namespaces, and a feature's own, from the environment it is given, not from process.env", async () => {
     process.env.SHOUTCLOUD_RETRIES = '7';
     try {
       const { app, redis, shoutcloud } = await namespacesOf({
@@ -33,12 +39,18 @@ describe('ConfigurationModule', () => {
   });
 
   it('keeps two modules with different environments apart', async () => {
-    const [one, two] = await Promise.all([namespacesOf({ SHOUTCLOUD_COALESCE: 'off' }), namespacesOf({ SHOUTCLOUD_TIMEOUT_MS: '50' })]);
+    const [one, two] = await Promise.all([
+      namespacesOf({ SHOUTCLOUD_COALESCE: 'off', SHUTDOWN_GRACE_MS: '500' }),
+      namespacesOf({ SHOUTCLOUD_TIMEOUT_MS: '50' }),
+    ]);
     expect(one.shoutcloud).toMatchObject({ coalesce: false, timeoutMs: 1000 });
     expect(two.shoutcloud).toMatchObject({ coalesce: true, timeoutMs: 50 });
+    expect([one.app.shutdownGraceMs, two.app.shutdownGraceMs]).toEqual([500, 10_000]);
   });
 
   it('says where a namespace comes from when called without an environment (as ConfigModule.forFeature would)', () => {
-    expect(() => (shoutcloudConfig as unknown as () => unknown)()).toThrow("the 'shoutcloud' namespace is provided by ConfigurationModule, not ConfigModule");
+    expect(() => (shoutcloudConfig as unknown as () => unknown)()).toThrow(
+      "the 'shoutcloud' namespace is provided from the app's Environment (namespaceProvider), not by ConfigModule",
+    );
   });
 });

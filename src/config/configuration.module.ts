@@ -1,17 +1,16 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { redisConfig } from '../redis/redis.config.js';
-import { shoutcloudConfig } from '../shoutcloud/shoutcloud.config.js';
 import { appConfig } from './app.config.js';
 import { namespaceProvider } from './config-namespace.js';
 import { Environment } from './environment.js';
 
-const NAMESPACES = [appConfig, redisConfig, shoutcloudConfig];
+const NAMESPACES = [appConfig, redisConfig];
 
 /**
- * The app's validated environment, and the configuration namespaces of the app and of its shared
- * dependencies, read from it and injected where used:
- * `@Inject(shoutcloudConfig.KEY) config: ConfigType<typeof shoutcloudConfig>`. A feature module
- * may provide a namespace of its own from the same environment (`namespaceProvider`).
+ * The app's validated environment, and the configuration namespaces several modules inject (the
+ * app's and Redis'), read from it and injected where used:
+ * `@Inject(appConfig.KEY) config: ConfigType<typeof appConfig>`. A feature module provides the
+ * namespace only it reads from the same environment (`namespaceProvider`).
  */
 @Global()
 @Module({})
