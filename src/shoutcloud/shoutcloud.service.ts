@@ -25,7 +25,6 @@ export interface Shout {
  * found it: its keys (computed once) and any stale entry, to hand to {@link ShoutcloudService.shout}.
  */
 export class Miss {
-  /** @internal */
   constructor(
     readonly key: ShoutKey,
     readonly stale: CachedShout | undefined,
