@@ -15,6 +15,7 @@ import type { BodyRouteConfig } from './http/body-route-config.js';
 import { ServerErrorAnswers } from './http/server-errors.js';
 import { securityHeadersFor } from './http/security-headers.js';
 import { ApiExceptionFilter } from './errors/api-exception.filter.js';
+import { AdmissionControl } from './http/admission.js';
 import { ShutdownGrace } from './health/shutdown-grace.js';
 import { installRequestLog } from './logging/request-log.hook.js';
 import { installHttpMetrics } from './metrics/http-metrics.hook.js';
@@ -47,7 +48,7 @@ export async function createApp(
   options: AppOptions = {},
 ): Promise<NestFastifyApplication> {
   const env = environment instanceof Environment ? environment : validateEnvironment(environment);
-  const { maxBodyBytes, trustProxyHops, requestTimeoutMs } = appConfig(env);
+  const { maxBodyBytes, trustProxyHops, requestTimeoutMs, admission } = appConfig(env);
   const serverErrors = new ServerErrorAnswers(requestTimeoutMs);
   const adapter = new FastifyAdapter({
     // No Nest middleware here (per-request work is Fastify hooks), so no middleware engine to run
@@ -97,6 +98,8 @@ export async function createApp(
     reply.header('x-request-id', request.id);
     done();
   });
+  // Before anything else buffers or works on the request.
+  new AdmissionControl(admission).install(fastify);
   const shutdown = app.get(ShutdownGrace);
   fastify.addHook('onSend', (_request, reply, payload, done) => {
     // RFC 8259 defines no charset parameter for JSON, and the old clients compare the header to

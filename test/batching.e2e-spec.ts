@@ -159,7 +159,7 @@ describe('batching misses (SHOUTCLOUD_COALESCE=on, the default)', () => {
     expect(metrics).toMatch(/^shoutcloud_calls_in_flight 0$/m);
   });
 
-  it('an answer that does not split back sends its texts alone; a lone one of the wrong length is a 502, never cached', async () => {
+  it('a text whose part is not its case variant goes again alone; alone, a 502, never cached; its neighbour keeps its answer', async () => {
     // An upstream using full case mapping: 'ß' becomes 'SS', one code point more than asked.
     upstream.setFaults({ caseMapping: 'full', latencyMs: 200 });
     const busy = transformOn(agent, app.url, unique('busy'));
@@ -170,15 +170,15 @@ describe('batching misses (SHOUTCLOUD_COALESCE=on, the default)', () => {
     expect((await busy).status).toBe(200);
     expect(sharpAnswer.status).toBe(502);
     expect([plainAnswer.status, plainAnswer.body]).toEqual([200, JSON.stringify({ data: reverseGraphemes(plain).toUpperCase() })]);
-    // busy; sharp and plain together; each of them alone.
-    expect(upstream.requests).toBe(4);
+    // busy; sharp and plain together; sharp alone.
+    expect(upstream.requests).toBe(3);
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
     expect(metrics).toMatch(/^shoutcloud_coalesce_mismatches_total [2-9]/m);
     // The text that came back whole was cached; the other was not.
     const again = await postJson(app.url, '/transform', { data: plain });
     expect(again.headers['x-cache']).toBe('HIT');
     expect((await postJson(app.url, '/transform', { data: sharp })).status).toBe(502);
-    expect(upstream.requests).toBe(5);
+    expect(upstream.requests).toBe(4);
   });
 
   it('a call goes on while one of its texts is still awaited, and is cancelled once none is', async () => {
@@ -253,4 +253,32 @@ describe('SHOUTCLOUD_COALESCE=off', () => {
       await app.close();
     }
   });
+});
+
+describe('an upstream whose time grows with the size of a call', () => {
+  it('is never sent a call that passes the per-try timeout: 60 clients with 1 KB texts, every answer right', async () => {
+    // 5 ms + 20 µs per byte: a call of all 60 texts would take 1.2 s, past the 1 s try timeout.
+    upstream.setFaults({ latencyMs: 5, latencyPerByteUs: 20 });
+    const app = await startTestApp({ SHOUTCLOUD_URL: upstream.url, SHOUTCLOUD_HEDGE: 'off', SHOUTCLOUD_TIMEOUT_MS: '1000', REQUEST_DEADLINE_MS: '5000' });
+    const agent = await warmAgent(app.url, 60);
+    try {
+      const inputs: string[] = [];
+      const answers: Answer[] = [];
+      await Promise.all(
+        Array.from({ length: 60 }, async (_, client) => {
+          for (let round = 0; round < 3; round++) {
+            const input = unique(`${client}-${round} `).padEnd(1024, 'k');
+            inputs.push(input);
+            answers.push(await transformOn(agent, app.url, input));
+          }
+        }),
+      );
+      expect(answers.filter((answer, i) => answer.status !== 200 || answer.body !== JSON.stringify({ data: expected(inputs[i]) }))).toEqual([]);
+      const metrics = await (await fetch(`${app.url}/metrics`)).text();
+      expect(metrics).not.toMatch(/^shoutcloud_tries_total\{outcome="timeout"\} [1-9]/m);
+    } finally {
+      agent.destroy();
+      await app.close();
+    }
+  }, 60_000);
 });

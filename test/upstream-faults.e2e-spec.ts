@@ -125,26 +125,6 @@ describe('retries, timeouts and bad replies', () => {
     expect(upstream.requests).toBe(2);
   });
 
-  // Every try is answered the same, so the retries are spent and the last try's Retry-After is
-  // what the 503 passes on, within [1, 300] s.
-  it.each<[number, string, string, string]>([
-    [429, '3600', '3600', '300'],
-    [429, '120', '120', '120'],
-    [503, '7', '7', '7'],
-    [429, '0', '0', '1'],
-    [429, 'a date a day ahead', new Date(Date.now() + 86_400_000).toUTCString(), '300'],
-    [503, 'a date in 2015', 'Wed, 21 Oct 2015 07:28:00 GMT', '1'],
-    [429, 'soon', 'soon', '1'],
-  ])('an upstream %i with Retry-After %s on every try → 503 with Retry-After: %s', async (status, _label, retryAfter, expected) => {
-    upstream.setFaults({ status, retryAfter });
-    const response = await postJson(app.url, '/transform', { data: unique('retry-after') });
-    expect(response.status).toBe(503);
-    expect(response.headers['content-type']).toBe('application/json');
-    expect(response.headers['x-cache']).toBeUndefined();
-    expect(response.headers['retry-after']).toBe(expected);
-    expect(upstream.requests).toBe(3);
-  });
-
   it('an upstream that hangs on every try → 503 once the retries are spent (timeouts are transient)', async () => {
     upstream.setFaults({ hang: true });
     const response = await postJson(app.url, '/transform', { data: unique('hang') });
@@ -401,6 +381,7 @@ describe('stale answers and the local fallback', () => {
       upstream.setFaults({ hang: true });
       const response = await postJson(app.url, '/transform', { data: unique('hang') });
       expect(response.status).toBe(504);
+      expect(response.headers['retry-after']).toBe('1');
       expect(response.json()).toMatchObject({ statusCode: 504 });
       expect(upstream.requests).toBe(1);
     } finally {
@@ -416,5 +397,54 @@ describe('stale answers and the local fallback', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+// Shoutcloud's Retry-After, within [1, 300] s, is obeyed: no try before it has passed, and every
+// request meanwhile is told the time that remains. Each case gets an app of its own: the pause
+// is the client's state.
+describe("Shoutcloud's Retry-After", () => {
+  let upstream: ShoutcloudServer;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    upstream = await startShoutcloudServer();
+  });
+  beforeEach(async () => {
+    upstream.reset();
+    app = await startTestApp({ SHOUTCLOUD_URL: upstream.url, ...FAST, SHOUTCLOUD_RETRY_BUDGET_PERCENT: '1000' });
+  });
+  afterEach(() => app?.close());
+  afterAll(() => upstream?.close());
+
+  it.each<[number, string, string, string, number]>([
+    [429, '3600', '3600', '300', 1],
+    [429, '120', '120', '120', 1],
+    [503, '7', '7', '7', 1],
+    [429, '0', '0', '1', 1],
+    [429, 'a date a day ahead', new Date(Date.now() + 86_400_000).toUTCString(), '300', 1],
+    [503, 'a date in 2015', 'Wed, 21 Oct 2015 07:28:00 GMT', '1', 1],
+    // Unreadable: no pause was asked, so the retries go on.
+    [429, 'soon', 'soon', '1', 3],
+  ])('an upstream %i with Retry-After %s → 503 with Retry-After: %s after %i tries', async (status, _label, retryAfter, expected, tries) => {
+    upstream.setFaults({ status, retryAfter });
+    const response = await postJson(app.url, '/transform', { data: unique('retry-after') });
+    expect(response.status).toBe(503);
+    expect(response.headers['content-type']).toBe('application/json');
+    expect(response.headers['x-cache']).toBeUndefined();
+    expect(response.headers['retry-after']).toBe(expected);
+    expect(upstream.requests).toBe(tries);
+  });
+
+  it('sends nothing until the pause has passed, and tells the next callers the time that remains', async () => {
+    upstream.setFaults({ status: 503, retryAfter: '120' });
+    expect((await postJson(app.url, '/transform', { data: unique('first') })).headers['retry-after']).toBe('120');
+    upstream.setFaults();
+    const later = await postJson(app.url, '/transform', { data: unique('later') });
+    expect(later.status).toBe(503);
+    expect(Number(later.headers['retry-after'])).toBeGreaterThanOrEqual(110);
+    expect(Number(later.headers['retry-after'])).toBeLessThanOrEqual(120);
+    expect(later.json<{ error: string }>().error).toContain('asked for a pause');
+    expect(upstream.requests).toBe(1);
   });
 });

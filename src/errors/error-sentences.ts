@@ -23,6 +23,8 @@ export const ERROR_SENTENCES = {
   upstreamRejected: 'Shoutcloud rejected the request.',
   upstreamBadReply: 'Shoutcloud answered something that is not a usable reply.',
   upstreamUnavailable: 'Shoutcloud is unreachable or failing; try again shortly.',
+  upstreamQueueFull: 'Shoutcloud is answering slower than texts arrive; try again shortly.',
+  upstreamPaused: 'Shoutcloud asked for a pause; try again once Retry-After has passed.',
   upstreamBreakerOpen: 'Shoutcloud is failing; requests are paused for a moment to let it recover.',
   upstreamDeadline: (deadlineMs: number) => `Shoutcloud did not answer within the ${deadlineMs} ms deadline.`,
   requestTimeout: (timeoutMs: number) => `The request did not arrive whole within ${timeoutMs} ms.`,
@@ -33,6 +35,7 @@ export const ERROR_SENTENCES = {
   methodNotAllowed: (method: string, path: string, allowed: readonly string[]) => `${method} is not allowed on ${path}; use ${allowed.join(' or ')}.`,
   /** Any other status an error of the framework carries, by its name ("not acceptable"). */
   otherStatus: (statusName: string) => `The request failed: ${statusName}.`,
+  overloaded: 'This replica holds as many requests as it can; try again shortly.',
   shuttingDown: 'This replica is shutting down; send the request again.',
   internal: 'Something went wrong on our side; it has been logged.',
   /** The old service's one answer to any unusable body, kept word for word for its clients. */

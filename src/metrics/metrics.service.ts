@@ -129,7 +129,7 @@ export class MetricsService implements OnModuleInit {
 
   private readonly coalesceMismatches = new Counter({
     name: 'shoutcloud_coalesce_mismatches_total',
-    help: 'Answers whose length did not match the question: the texts of a shared call were sent again one per call; a lone text was a bad reply (502).',
+    help: 'Answers in which some text\'s part was not a case variant of that text: those texts were sent again alone; a lone text was a bad reply (502).',
     registers: [this.registry],
   });
 

@@ -16,6 +16,10 @@ export interface ShoutcloudFault {
    * is not Go would; the answer can then have more code points than the question.
    */
   caseMapping?: 'full';
+  /** Lie about the answer: `rotate` moves its last code point to the front, `nfc` normalizes it. */
+  lie?: 'rotate' | 'nfc';
+  /** Extra delay for each byte of the request body, in µs: an upstream whose time grows with size. */
+  latencyPerByteUs?: number;
   /** Answer with this HTTP status and a plain-text body. */
   status?: number;
   /** With `status`: a `Retry-After` header, as given (seconds or an HTTP-date). */
@@ -96,6 +100,7 @@ export async function startShoutcloudServer(options: ShoutcloudServerOptions = {
     const body = await readBody(req);
     const fault = nextFault();
     if (fault?.latencyMs) await delay(fault.latencyMs);
+    if (fault?.latencyPerByteUs) await delay((Buffer.byteLength(body) * fault.latencyPerByteUs) / 1000);
     const slowEvery = fault?.slowEvery;
     if (slowEvery) {
       const count = (seen.get(fault) ?? 0) + 1;
@@ -125,6 +130,8 @@ export async function startShoutcloudServer(options: ShoutcloudServerOptions = {
     const wellFormed = input.toWellFormed();
     let output = fault?.caseMapping === 'full' ? wellFormed.toUpperCase() : goToUpper(wellFormed);
     if (fault?.extraOutput) output += 'X'.repeat(fault.extraOutput);
+    if (fault?.lie === 'rotate') output = rotateByOneCodePoint(output);
+    if (fault?.lie === 'nfc') output = output.normalize('NFC');
     const reply = fault?.body === 'no-output' ? { INPUT: wellFormed } : { INPUT: wellFormed, OUTPUT: output };
     const json = JSON.stringify(reply);
     if (fault?.body === 'invalid-utf8') {
@@ -200,6 +207,11 @@ export async function startShoutcloudServer(options: ShoutcloudServerOptions = {
         server.close(() => resolve());
       }),
   };
+}
+
+function rotateByOneCodePoint(text: string): string {
+  const codePoints = [...text];
+  return codePoints.length < 2 ? text : codePoints.at(-1)! + codePoints.slice(0, -1).join('');
 }
 
 /** A fault's delay; it does not keep a closed server's process alive. */

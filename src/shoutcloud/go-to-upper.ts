@@ -15,10 +15,18 @@ function range(first: number, last: number, firstTarget: number): [number, numbe
   return Array.from({ length: last - first + 1 }, (_, i) => [first + i, firstTarget + i]);
 }
 
-function simpleUpper(codePoint: number): number {
+/** Go's `unicode.ToUpper`: the simple upper-case mapping of one code point. */
+export function simpleUpper(codePoint: number): number {
   const exception = SIMPLE_UPPER_EXCEPTIONS.get(codePoint);
   if (exception !== undefined) return exception;
   const full = String.fromCodePoint(codePoint).toUpperCase();
+  const first = full.codePointAt(0)!;
+  return full.length === (first > 0xffff ? 2 : 1) ? first : codePoint;
+}
+
+/** The simple lower-case mapping of one code point, kept as it is where JavaScript gives several. */
+export function simpleLower(codePoint: number): number {
+  const full = String.fromCodePoint(codePoint).toLowerCase();
   const first = full.codePointAt(0)!;
   return full.length === (first > 0xffff ? 2 : 1) ? first : codePoint;
 }

@@ -23,14 +23,18 @@ function batcherWith({ maxCallsInFlight = 2, maxBytes = 1024, maxQueuedBytes = 4
   const send = jest.fn<SendText>(
     (text, signal) => new Promise<string>((resolve, reject) => calls.push({ text, signal, answer: resolve, fail: reject })),
   );
-  const batcher = new ShoutcloudBatcher({ send, maxBytes, maxCallsInFlight, maxQueuedBytes });
+  const batcher = new ShoutcloudBatcher({ send, maxBytes, maxCallsInFlight, maxQueuedBytes, targetCallMs: 500 });
   const mismatches: MismatchEvent[] = [];
   batcher.onMismatch((event) => mismatches.push(event));
   const events: CallEvent[] = [];
   batcher.onCall((event) => events.push(event));
-  const texts = () => calls.map((call) => call.text);
+  // Each call's texts as one string, separators taken out (the separated form has its own tests).
+  const texts = () => calls.map((call) => textsOf(call.text).join(''));
   return { batcher, send, calls, texts, mismatches, events };
 }
+
+/** The texts of a call's question: between its separators (control character, digits, control character). */
+const textsOf = (question: string) => question.split('\u001e').filter((_part, index) => index % 2 === 0);
 
 /** Lets the microtasks run: the dispatch a free slot queued, and the callbacks of an answered call. */
 const settled = () => new Promise((resolve) => setImmediate(resolve));
@@ -78,7 +82,7 @@ describe('ShoutcloudBatcher', () => {
     expect(batcher.queued).toBe(0);
     expect(events.map((event) => event.texts)).toEqual([1, 1, 3]);
     calls[0].answer('A');
-    calls[2].answer('CDE');
+    calls[2].answer(goToUpper(calls[2].text));
     await expect(Promise.all([first, second, ...waiting])).resolves.toEqual(['A', 'B', 'C', 'D', 'E']);
   });
 
@@ -138,7 +142,7 @@ describe('ShoutcloudBatcher', () => {
       expect(texts()).toEqual(['a', 'bcd']);
       const straggler = batcher.shout('e', live());
       await jest.advanceTimersByTimeAsync(20);
-      calls[1].answer('BCD');
+      calls[1].answer(goToUpper(calls[1].text));
       await jest.advanceTimersByTimeAsync(0);
       // Three texts came back and one waits, fewer than half: the slot waits for three more.
       expect(texts()).toEqual(['a', 'bcd']);
@@ -150,10 +154,10 @@ describe('ShoutcloudBatcher', () => {
       expect(texts()).toEqual(['a', 'bcd', 'efgx']);
       // Four came back and three wait, at least half: a steady stream, sent at once.
       const next = ['h', 'i', 'j'].map((text) => batcher.shout(text, live()));
-      calls[2].answer('EFGX');
+      calls[2].answer(goToUpper(calls[2].text));
       await jest.advanceTimersByTimeAsync(0);
       expect(texts()).toEqual(['a', 'bcd', 'efgx', 'hij']);
-      calls[3].answer('HIJ');
+      calls[3].answer(goToUpper(calls[3].text));
       await expect(Promise.all([first, ...group, straggler, ...again, ...next])).resolves.toEqual('ABCDEFGXHIJ'.split(''));
     });
 
@@ -163,7 +167,7 @@ describe('ShoutcloudBatcher', () => {
       await jest.advanceTimersByTimeAsync(0);
       const straggler = batcher.shout('d', live());
       await jest.advanceTimersByTimeAsync(40);
-      calls[0].answer('ABC');
+      calls[0].answer(goToUpper(calls[0].text));
       await jest.advanceTimersByTimeAsync(24);
       expect(texts()).toEqual(['abc']);
       await jest.advanceTimersByTimeAsync(1);
@@ -202,7 +206,7 @@ describe('ShoutcloudBatcher', () => {
     calls[0].answer('BUSY');
     await settled();
     expect(texts()).toEqual(['busy', '1234567890']);
-    calls[1].answer('1234567890');
+    calls[1].answer(calls[1].text);
     await expect(Promise.all([busy, ...kept])).resolves.toEqual(['BUSY', '12345', '67890']);
   });
 
@@ -233,25 +237,66 @@ describe('ShoutcloudBatcher', () => {
     calls[0].answer('BUSY');
     await settled();
     expect(texts()).toEqual(['busy', 'keptalso']);
-    calls[1].answer('KEPTALSO');
+    calls[1].answer(goToUpper(calls[1].text));
     await expect(Promise.all([busy, kept, also])).resolves.toEqual(['BUSY', 'KEPT', 'ALSO']);
   });
 
-  it('sends the texts of a shared call again one per call when its answer does not split back', async () => {
-    const { batcher, calls, texts, mismatches } = batcherWith({ maxCallsInFlight: 1 });
-    const answers = [batcher.shout('straße', live()), batcher.shout('ok', live())];
+  it('sends again alone only the text whose part is not its case variant; the others keep their answers', async () => {
+    const { batcher, calls, mismatches } = batcherWith({ maxCallsInFlight: 1 });
+    const answers = [batcher.shout('straße', live()), batcher.shout('ok', live()), batcher.shout('fine', live())];
     await settled();
+    expect(textsOf(calls[0].text)).toEqual(['straße', 'ok', 'fine']);
     // An upstream using full case mapping: 'ß' becomes 'SS', one code point more.
     calls[0].answer(calls[0].text.toUpperCase());
+    await expect(answers[1]).resolves.toBe('OK');
+    await expect(answers[2]).resolves.toBe('FINE');
+    expect(mismatches).toEqual([{ texts: 3, rejected: 1 }]);
+    expect(calls.map((call) => call.text)).toEqual([expect.any(String), 'straße']);
+    calls[1].answer('STRAßE');
+    await expect(answers[0]).resolves.toBe('STRAßE');
+  });
+
+  it.each<[string, (answer: string) => string]>([
+    ['shifted by one code point', (answer) => answer.slice(-1) + answer.slice(0, -1)],
+    ['with its texts in reverse order', (answer) => answer.split('\u001e').reverse().join('\u001e')],
+    ['with its separators lost', (answer) => textsOf(answer).join('')],
+    ['normalized to NFC', (answer) => answer.normalize('NFC')],
+  ])('never hands a text another text\'s characters from an answer %s', async (_name, lie) => {
+    const { batcher, calls } = batcherWith({ maxCallsInFlight: 1 });
+    const asked = ['alpha', 'e\u0301clair', 'bravo'];
+    let done = false;
+    const answers = Promise.all(asked.map((text) => batcher.shout(text, live()).catch(() => 'refused'))).finally(() => (done = true));
+    // Every call, the first and those that send texts again alone, gets the lie.
+    for (let answered = 0; !done; await settled()) {
+      while (answered < calls.length) calls[answered++].answer(lie(goToUpper(calls[answered - 1].text)));
+    }
+    for (const [index, answer] of (await answers).entries()) {
+      expect([goToUpper(asked[index]), 'refused']).toContain(answer);
+    }
+  });
+
+  it('keeps one text with an unusable answer from pushing the others of later calls out', async () => {
+    const { batcher, calls } = batcherWith({ maxCallsInFlight: 1 });
+    const first = batcher.shout('head', live());
     await settled();
-    expect(mismatches).toEqual([{ texts: 2, expectedCodePoints: 8, receivedCodePoints: 9 }]);
-    // One slot: the second text waits for the first's call.
-    expect(texts()).toEqual(['straßeok', 'straße']);
-    calls[1].answer('STRAẞE');
+    const answers = ['ß', 'a', 'b', 'c'].map((text) => batcher.shout(text, live()).catch(() => 'refused'));
+    calls[0].answer('HEAD');
+    await first;
     await settled();
-    expect(texts()).toEqual(['straßeok', 'straße', 'ok']);
-    calls[2].answer('OK');
-    await expect(Promise.all(answers)).resolves.toEqual(['STRAẞE', 'OK']);
+    calls[1].answer(calls[1].text.toUpperCase());
+    await settled();
+    calls[2].answer('SS');
+    expect(await Promise.all(answers)).toEqual(['refused', 'A', 'B', 'C']);
+    expect(calls.map((call) => textsOf(call.text))).toEqual([['head'], ['ß', 'a', 'b', 'c'], ['ß']]);
+  });
+
+  it('draws a separator no text of the call contains', async () => {
+    const { batcher, calls } = batcherWith({ maxCallsInFlight: 1 });
+    const asked = ['x\u001e1\u001e', '\u001e', '\u001e\u001e2'];
+    const answers = asked.map((text) => batcher.shout(text, live()));
+    await settled();
+    calls[0].answer(goToUpper(calls[0].text));
+    await expect(Promise.all(answers)).resolves.toEqual(asked.map(goToUpper));
   });
 
   it.each([
@@ -293,7 +338,7 @@ describe('ShoutcloudBatcher', () => {
     leaving.abort(reason);
     await expect(gone).rejects.toBe(reason);
     expect(calls[0].signal.aborted).toBe(false);
-    calls[0].answer('AB');
+    calls[0].answer(goToUpper(calls[0].text));
     await expect(staying).resolves.toBe('B');
   });
 
@@ -305,7 +350,7 @@ describe('ShoutcloudBatcher', () => {
           if (text === 'next') resolve('NEXT');
         }),
     );
-    const batcher = new ShoutcloudBatcher({ send, maxBytes: 1024, maxCallsInFlight: 1, maxQueuedBytes: 1024 });
+    const batcher = new ShoutcloudBatcher({ send, maxBytes: 1024, maxCallsInFlight: 1, maxQueuedBytes: 1024, targetCallMs: 500 });
     const callers = [new AbortController(), new AbortController()];
     const answers = callers.map((caller, index) => batcher.shout(String(index), caller.signal));
     await settled();
@@ -319,14 +364,14 @@ describe('ShoutcloudBatcher', () => {
     expect(firstSignal.reason).toBe(last);
     await expect(answers[1]).rejects.toBe(last);
     await expect(next).resolves.toBe('NEXT');
-    expect(send.mock.calls.map(([text]) => text)).toEqual(['01', 'next']);
+    expect(send.mock.calls.map(([text]) => textsOf(text))).toEqual([['0', '1'], ['next']]);
   });
 
   it('stays bounded under a hung upstream: the queue by bytes, and by its callers leaving', async () => {
     const hung = jest.fn<SendText>(
       (_text, signal) => new Promise<string>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))),
     );
-    const batcher = new ShoutcloudBatcher({ send: hung, maxBytes: 1024, maxCallsInFlight: 2, maxQueuedBytes: 100 });
+    const batcher = new ShoutcloudBatcher({ send: hung, maxBytes: 1024, maxCallsInFlight: 2, maxQueuedBytes: 100, targetCallMs: 500 });
     const deadlines: AbortController[] = [];
     const outcomes: Promise<unknown>[] = [];
     for (let i = 0; i < 50; i++) {

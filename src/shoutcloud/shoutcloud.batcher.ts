@@ -1,6 +1,8 @@
 import { EventEmitter } from 'cockatiel';
-import { ShoutcloudBadReplyError, ShoutcloudUnavailableError } from './shoutcloud.errors.js';
-import { advanceCodePoints, codePointLength } from './code-points.js';
+import { ERROR_SENTENCES } from '../errors/error-sentences.js';
+import { joinTexts, splitAnswer } from './shoutcloud.batch-call.js';
+import { BatchSize } from './shoutcloud.batch-size.js';
+import { ShoutcloudBadReplyError, ShoutcloudUnavailableError, isTimeout } from './shoutcloud.errors.js';
 
 /**
  * The longest a freed slot waits for the callers of the call just answered to ask again, in ms
@@ -16,6 +18,8 @@ export interface BatcherOptions {
   send: SendText;
   /** Most UTF-8 bytes of text in one call; a longer text is sent alone. */
   maxBytes: number;
+  /** The longest a call should take, in ms: calls slower than this carry fewer bytes after it. */
+  targetCallMs: number;
   /**
    * Most upstream calls in flight at once. `Infinity`: every text is sent alone the moment it is
    * asked, and nothing ever waits.
@@ -25,12 +29,12 @@ export interface BatcherOptions {
   maxQueuedBytes: number;
 }
 
-/** An answer whose length did not match its question. */
+/** A call's answer that was not, for some of its texts, a case variant of the text. */
 export interface MismatchEvent {
-  /** Texts in the call: several were then sent again one per call; a lone text was a bad reply. */
+  /** Texts in the call. */
   texts: number;
-  expectedCodePoints: number;
-  receivedCodePoints: number;
+  /** Texts without a usable answer: sent again alone, or (a lone text) a bad reply. */
+  rejected: number;
 }
 
 /** One upstream call was sent. */
@@ -51,7 +55,6 @@ interface Call {
 interface Waiter {
   text: string;
   bytes: number;
-  codePoints: number;
   signal: AbortSignal;
   resolve: (output: string) => void;
   reject: (error: unknown) => void;
@@ -72,11 +75,12 @@ interface Waiter {
  * of the call just answered, see `regroup`). Under load the calls grow with the arrival rate and
  * Shoutcloud's latency by themselves, and a queued text waits about one call.
  *
- * A call of several texts sends them concatenated and splits the answer back by each text's
- * code-point count. That is exact because Shoutcloud upper-cases code point by code point (Go's
- * simple case mapping), so its answer has as many code points as the question. An answer of
- * another length is not trusted: the texts of a shared call are sent again one per call, and the
- * answer to a lone text is a bad reply.
+ * A call of several texts sends them joined by a separator drawn for that call, and splits the
+ * answer back at it (`shoutcloud.batch-call.ts`). Each text's part is taken only when it is a case
+ * variant of that text, code point by code point, as Shoutcloud's rule makes it; a text whose part
+ * is not is sent again alone, and the answer to a lone text that is not is a bad reply. The other
+ * texts of the call keep their answers, so no text can cost another its place in a shared call.
+ * How many bytes a call carries follows how long calls take (`shoutcloud.batch-size.ts`).
  *
  * A caller leaving (its signal aborting) is rejected with `signal.reason` at once: a queued text
  * leaves the queue; a call goes on for its other texts and is aborted only once every one of its
@@ -95,7 +99,7 @@ export class ShoutcloudBatcher {
   private regroupStart: NodeJS.Immediate | undefined;
   private regroupTimer: NodeJS.Timeout | undefined;
   private readonly send: SendText;
-  private readonly maxBytes: number;
+  private readonly size: BatchSize;
   private readonly maxCallsInFlight: number;
   private readonly maxQueuedBytes: number;
   private readonly dispatchNow = () => this.dispatch();
@@ -108,7 +112,7 @@ export class ShoutcloudBatcher {
 
   constructor(options: BatcherOptions) {
     this.send = options.send;
-    this.maxBytes = options.maxBytes;
+    this.size = new BatchSize(options.maxBytes, options.targetCallMs);
     this.maxCallsInFlight = options.maxCallsInFlight;
     this.maxQueuedBytes = options.maxQueuedBytes;
   }
@@ -132,13 +136,12 @@ export class ShoutcloudBatcher {
     if (signal.aborted) return Promise.reject(signal.reason as Error);
     const bytes = Buffer.byteLength(text, 'utf8');
     if (this.queue.size > 0 && this.queuedBytes + bytes > this.maxQueuedBytes) {
-      return Promise.reject(new ShoutcloudUnavailableError('Shoutcloud is answering slower than texts arrive; try again shortly.', 1));
+      return Promise.reject(new ShoutcloudUnavailableError(ERROR_SENTENCES.upstreamQueueFull, 1));
     }
     return new Promise<string>((resolve, reject) => {
       const waiter: Waiter = {
         text,
         bytes,
-        codePoints: 0,
         signal,
         resolve,
         reject,
@@ -214,9 +217,10 @@ export class ShoutcloudBatcher {
   /** The oldest queued texts that fit in one call; the first always does. */
   private nextCall(): Waiter[] {
     const texts: Waiter[] = [];
+    const maxBytes = this.size.bytes;
     let bytes = 0;
     for (const waiter of this.queue) {
-      if (texts.length > 0 && bytes + waiter.bytes > this.maxBytes) break;
+      if (texts.length > 0 && bytes + waiter.bytes > maxBytes) break;
       texts.push(waiter);
       bytes += waiter.bytes;
     }
@@ -226,54 +230,46 @@ export class ShoutcloudBatcher {
   private start(waiters: Waiter[]): void {
     const call = this.join(waiters);
     const now = performance.now();
-    let question = '';
+    const texts = waiters.map((waiter) => waiter.text);
+    const question = joinTexts(texts);
+    let bytes = 0;
     const waitedMs: number[] = [];
     for (const waiter of waiters) {
-      waiter.codePoints = codePointLength(waiter.text);
-      question += waiter.text;
+      bytes += waiter.bytes;
       waitedMs.push(waiter.queuedAt === undefined ? 0 : now - waiter.queuedAt);
     }
     this.inFlight++;
     this.callEmitter.emit({ texts: waiters.length, waitedMs });
-    this.send(question, call.abort.signal).then(
+    this.send(question.question, call.abort.signal).then(
       (answer) => {
         this.inFlight--;
-        this.split(waiters, answer);
-        this.regroup(waiters.length, performance.now() - now);
+        const tookMs = performance.now() - now;
+        this.size.answered(bytes, tookMs);
+        this.split(waiters, splitAnswer(texts, question, answer));
+        this.regroup(waiters.length, tookMs);
       },
       (error: unknown) => {
         this.inFlight--;
+        if (isTimeout(error)) this.size.timedOut(bytes);
         for (const waiter of waiters) this.settle(waiter, error);
         this.dispatch();
       },
     );
   }
 
-  private split(waiters: Waiter[], answer: string): void {
-    const parts: string[] = [];
-    let at = 0;
-    for (const waiter of waiters) {
-      const end = advanceCodePoints(answer, at, waiter.codePoints);
-      if (end < 0) break;
-      parts.push(answer.slice(at, end));
-      at = end;
-    }
-    if (parts.length === waiters.length && at === answer.length) {
-      waiters.forEach((waiter, index) => this.settle(waiter, undefined, parts[index]));
-      return;
-    }
-    let expectedCodePoints = 0;
-    for (const waiter of waiters) expectedCodePoints += waiter.codePoints;
-    this.mismatchEmitter.emit({ texts: waiters.length, expectedCodePoints, receivedCodePoints: codePointLength(answer) });
-    if (waiters.length === 1) {
-      this.settle(waiters[0], new ShoutcloudBadReplyError('Shoutcloud answered something that is not a usable reply.'));
-      return;
-    }
-    for (const waiter of waiters) {
-      if (waiter.settled) continue;
+  /** Hands each text its part; a text without a usable part goes again alone, or fails alone. */
+  private split(waiters: Waiter[], parts: Array<string | undefined>): void {
+    let rejected = 0;
+    waiters.forEach((waiter, index) => {
+      const part = parts[index];
+      if (part !== undefined) return this.settle(waiter, undefined, part);
+      rejected++;
+      if (waiters.length === 1) return this.settle(waiter, new ShoutcloudBadReplyError(ERROR_SENTENCES.upstreamBadReply));
+      if (waiter.settled) return;
       waiter.call = undefined;
       this.enqueue(this.alone, waiter);
-    }
+    });
+    if (rejected > 0) this.mismatchEmitter.emit({ texts: waiters.length, rejected });
   }
 
   /** Makes a call of the waiters still waiting; it is aborted when the last of them leaves. */

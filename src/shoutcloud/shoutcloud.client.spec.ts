@@ -121,21 +121,34 @@ describe('ShoutcloudClient retry decisions', () => {
     headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter },
   });
 
-  it.each<[string, Reply[], number]>([
-    ["a 429's Retry-After", [busy(429, '20'), busy(429, '20'), busy(429, '20')], 20],
-    ["a 503's Retry-After", [busy(503, '7'), busy(503, '7'), busy(503, '7')], 7],
-    ['at most 300 s', [busy(429, '3600'), busy(429, '3600'), busy(429, '3600')], 300],
-    ['at least 1 s', [busy(429, '0'), busy(429, '0'), busy(429, '0')], 1],
-    ["the last try's", [busy(429, '60'), busy(429, '60'), busy(503)], 1],
-    ['none from a 500', [busy(500, '60'), busy(500, '60'), busy(500, '60')], 1],
-    ['none from a connection error', [busy(429, '60'), busy(429, '60'), new AxiosError('connect ECONNREFUSED', 'ECONNREFUSED')], 1],
-  ])('passes on %s once the retries are spent', async (_name, replies, seconds) => {
+  it.each<[string, Reply[], number, number]>([
+    ["a 429's Retry-After", [busy(429, '20')], 20, 1],
+    ["a 503's Retry-After", [busy(503, '7')], 7, 1],
+    ['at most 300 s', [busy(429, '3600')], 300, 1],
+    ['at least 1 s', [busy(429, '0')], 1, 1],
+    ['none from a 500', [busy(500, '60'), busy(500, '60'), busy(500, '60')], 1, 3],
+    ['none from a 429 without one', [busy(429), busy(429), busy(429)], 1, 3],
+    ['none from a connection error', [1, 2, 3].map(() => new AxiosError('connect ECONNREFUSED', 'ECONNREFUSED')), 1, 3],
+  ])('obeys %s: no retry within it, and passes it on', async (_name, replies, seconds, tries) => {
     const { client, post } = await clientAnswering(replies);
     const error = await settle(client.shout('abc', new AbortController().signal));
     expect(error).toBeInstanceOf(ShoutcloudUnavailableError);
     expect((error as ShoutcloudUnavailableError).retryAfterSeconds).toBe(seconds);
     expect((error as ShoutcloudUnavailableError).headers).toEqual({ 'retry-after': String(seconds) });
-    expect(post).toHaveBeenCalledTimes(3);
+    expect(post).toHaveBeenCalledTimes(tries);
+  });
+
+  it("sends nothing until Shoutcloud's Retry-After has passed, and tells each caller the time left", async () => {
+    const { client, post } = await clientAnswering([busy(503, '120'), ok('LATER')]);
+    await settle(client.shout('first', new AbortController().signal));
+    jest.advanceTimersByTime(100_500);
+    const paused = await settle(client.shout('second', new AbortController().signal));
+    expect(paused).toBeInstanceOf(ShoutcloudUnavailableError);
+    expect((paused as ShoutcloudUnavailableError).retryAfterSeconds).toBe(20);
+    expect(post).toHaveBeenCalledTimes(1);
+    jest.advanceTimersByTime(20_000);
+    expect(await settle(client.shout('later', new AbortController().signal))).toBe('LATER');
+    expect(post).toHaveBeenCalledTimes(2);
   });
 
   it('counts unusable replies towards the breaker', async () => {

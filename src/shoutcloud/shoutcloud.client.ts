@@ -31,11 +31,13 @@ import type { ClosableAdapter } from './shoutcloud.http-adapter.js';
 import { Hedge, HedgeDelay, HedgeLostError, type HedgeEvent } from './shoutcloud.hedge.js';
 import { shoutcloudConfig } from './shoutcloud.config.js';
 import { parseReply, replyByteLimit } from './shoutcloud.reply.js';
+import { ShoutcloudFailureLog } from './shoutcloud.failure-log.js';
 import {
   ShoutcloudBadReplyError,
+  ShoutcloudError,
   ShoutcloudUnavailableError,
-  UpstreamTryError,
-  type ShoutcloudError,
+  isTransient,
+  upstreamFailure,
   type UpstreamFailureKind,
 } from './shoutcloud.errors.js';
 
@@ -46,16 +48,10 @@ class RetryBudgetExhaustedError extends Error {
   }
 }
 
-/** The longest wait a 503 passes on from Shoutcloud's `Retry-After`. */
-const MAX_RETRY_AFTER_SECONDS = 300;
-
-const isTransient = (error: unknown) =>
-  error instanceof TaskCancelledError || (error instanceof UpstreamTryError && error.transient);
-
 // A malformed 200 says the upstream is broken just as a 500 does, so it trips the breaker,
 // but retrying it would only ask the same broken upstream the same question again.
 const countsAgainstUpstream = (error: unknown) =>
-  isTransient(error) || (error instanceof UpstreamTryError && error.kind === 'malformed');
+  isTransient(error) || (error instanceof ShoutcloudBadReplyError && error.failure?.kind === 'malformed');
 
 /** What the client reports for each try, for metrics and logs. */
 export interface UpstreamTryEvent {
@@ -71,7 +67,10 @@ export interface UpstreamTryEvent {
  * Talks to Shoutcloud: one `POST /V1/SHOUT` per try, composed outermost-first as
  * retry (exponential backoff, full jitter, budget) → circuit breaker → hedge (a second try when
  * one runs past the learned delay, within the budget, only while the breaker is closed) →
- * per-try timeout, all under the caller's signal. The breaker sees a hedged pair as one try. Throws a {@link ShoutcloudError}, or the signal's reason once it aborts.
+ * per-try timeout, all under the caller's signal. The breaker sees a hedged pair as one try.
+ * A `Retry-After` on Shoutcloud's 429 or 503 is obeyed: no try leaves before it has passed.
+ * Throws a {@link ShoutcloudError}, classified where the try failed, or the signal's reason once
+ * it aborts.
  */
 @Injectable()
 export class ShoutcloudClient implements OnApplicationShutdown {
@@ -83,6 +82,9 @@ export class ShoutcloudClient implements OnApplicationShutdown {
   private readonly breaker;
   private readonly budget: RetryBudget;
   private openedAt = 0;
+  /** Epoch ms before which Shoutcloud asked not to be called. */
+  private pausedUntil = 0;
+  private readonly failureLog: ShoutcloudFailureLog;
   private lastOutcome: UpstreamTryEvent['outcome'] | 'none' = 'none';
   private readonly tryEmitter = new EventEmitter<UpstreamTryEvent>();
   /** Fires once per HTTP try, however it ended. */
@@ -97,6 +99,7 @@ export class ShoutcloudClient implements OnApplicationShutdown {
     @Inject(shoutcloudConfig.KEY) private readonly config: ConfigType<typeof shoutcloudConfig>,
   ) {
     this.endpoint = `${config.url}/V1/SHOUT`;
+    this.failureLog = new ShoutcloudFailureLog(this.logger, this.endpoint);
     this.budget = new RetryBudget(config.retryBudgetPercent);
 
     const retryPolicy = retry(handleWhen(isTransient), {
@@ -152,12 +155,15 @@ export class ShoutcloudClient implements OnApplicationShutdown {
    * @param signal aborts every try and pending retry; its reason is then what this throws.
    */
   async shout(text: string, signal: AbortSignal): Promise<string> {
+    this.throwIfPaused();
     this.budget.recordRequest();
     let lastFailure: unknown;
     try {
       return await this.policy.execute(async ({ signal: policySignal, attempt }) => {
         // cockatiel's backoff does not watch the signal: a caller may have left during it.
         if (signal.aborted) throw signal.reason;
+        // Neither retried nor counted by the breaker: the pause is Shoutcloud's word, not a failure.
+        if (attempt > 0) this.throwIfPaused();
         if (attempt > 0 && !this.budget.tryWithdraw()) throw new RetryBudgetExhaustedError(lastFailure);
         try {
           return await this.hedged(text, policySignal, signal, attempt + 1);
@@ -168,8 +174,13 @@ export class ShoutcloudClient implements OnApplicationShutdown {
       }, signal);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      throw this.toShoutcloudError(error);
+      throw this.finalError(error);
     }
+  }
+
+  private throwIfPaused(): void {
+    const remainingMs = this.pausedUntil - Date.now();
+    if (remainingMs > 0) throw new ShoutcloudUnavailableError(ERROR_SENTENCES.upstreamPaused, Math.ceil(remainingMs / 1000));
   }
 
   /** One try, or two when the first runs long; each HTTP try under its own timeout and span. */
@@ -189,7 +200,10 @@ export class ShoutcloudClient implements OnApplicationShutdown {
     try {
       return parseReply(await this.post(text, trySignal, attemptSignal, callerSignal));
     } catch (error) {
-      outcome = error instanceof UpstreamTryError ? error.kind : error instanceof HedgeLostError ? 'hedge_lost' : 'cancelled';
+      const failure = error instanceof ShoutcloudError ? error.failure : undefined;
+      outcome = failure ? failure.kind : error instanceof HedgeLostError ? 'hedge_lost' : 'cancelled';
+      if (failure?.pauseSeconds) this.pausedUntil = Math.max(this.pausedUntil, Date.now() + failure.pauseSeconds * 1000);
+      if (failure) this.failureLog.report(failure);
       throw error;
     } finally {
       this.lastOutcome = outcome;
@@ -212,40 +226,25 @@ export class ShoutcloudClient implements OnApplicationShutdown {
       if (callerSignal.aborted) throw callerSignal.reason;
       // The other try of a hedged pair answered first.
       if (attemptSignal.aborted) throw attemptSignal.reason;
-      if (trySignal.aborted) throw new UpstreamTryError('timeout', `Shoutcloud did not answer within ${this.config.timeoutMs} ms`);
+      if (trySignal.aborted) throw upstreamFailure('timeout', `no answer within ${this.config.timeoutMs} ms`);
       // The adapter's (and axios') word for a body over maxContentLength: the reply cannot be
       // Shoutcloud's answer to this question, and asking again would fetch the same.
       if (error instanceof AxiosError && error.code === AxiosError.ERR_BAD_RESPONSE && !error.response) {
-        throw new UpstreamTryError('malformed', `Shoutcloud answered more than ${maxContentLength} bytes`);
+        throw upstreamFailure('malformed', `answered more than ${maxContentLength} bytes`);
       }
       const code = error instanceof AxiosError ? (error.code ?? 'unknown') : 'unknown';
-      throw new UpstreamTryError('connection', `Shoutcloud connection failed (${code})`);
+      throw upstreamFailure('connection', `connection failed (${code})`);
     }
   }
 
-  private toShoutcloudError(error: unknown): ShoutcloudError | unknown {
+  /** What `shout` throws once the policy gives up: the last try's own error where there was one. */
+  private finalError(error: unknown): unknown {
     if (error instanceof BrokenCircuitError) {
       const remainingMs = this.openedAt + this.config.breakerHalfOpenMs - Date.now();
-      return new ShoutcloudUnavailableError(
-        ERROR_SENTENCES.upstreamBreakerOpen,
-        Math.max(1, Math.ceil(remainingMs / 1000)),
-      );
+      return new ShoutcloudUnavailableError(ERROR_SENTENCES.upstreamBreakerOpen, Math.max(1, Math.ceil(remainingMs / 1000)));
     }
-    const failure = error instanceof RetryBudgetExhaustedError ? error.lastFailure : error;
-    if (failure instanceof UpstreamTryError && !failure.transient) {
-      return new ShoutcloudBadReplyError(
-        failure.kind === 'rejected'
-          ? ERROR_SENTENCES.upstreamRejected
-          : ERROR_SENTENCES.upstreamBadReply,
-      );
-    }
-    if (failure instanceof UpstreamTryError || failure instanceof TaskCancelledError) {
-      const asked = failure instanceof UpstreamTryError ? (failure.retryAfterSeconds ?? 1) : 1;
-      return new ShoutcloudUnavailableError(
-        ERROR_SENTENCES.upstreamUnavailable,
-        Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, asked)),
-      );
-    }
+    if (error instanceof RetryBudgetExhaustedError) return error.lastFailure;
+    if (error instanceof TaskCancelledError) return upstreamFailure('timeout', `no answer within ${this.config.timeoutMs} ms`);
     return error;
   }
 }

@@ -1,7 +1,7 @@
 import type { AxiosResponse } from 'axios';
 import fc from 'fast-check';
 import { goToUpper } from './go-to-upper.js';
-import { UpstreamTryError, type UpstreamFailureKind } from './shoutcloud.errors.js';
+import { ShoutcloudError, type UpstreamFailureKind } from './shoutcloud.errors.js';
 import { parseReply, replyByteLimit } from './shoutcloud.reply.js';
 
 const response = (status: number, body: string | Buffer, headers: Record<string, string | string[]> = {}) =>
@@ -48,23 +48,23 @@ describe('parseReply', () => {
     ['a 400', response(400, 'Bad Request'), 'rejected', undefined],
     ['a 400 with Retry-After', response(400, '', { 'retry-after': '5' }), 'rejected', undefined],
     ['a 429', response(429, ''), 'status_429', undefined],
-    ['a 429 with Retry-After in seconds', response(429, '', { 'retry-after': '3600' }), 'status_429', 3600],
+    ['a 429 with Retry-After in seconds, within 300', response(429, '', { 'retry-after': '3600' }), 'status_429', 300],
     ['a 429 with two Retry-After headers', response(429, '', { 'retry-after': ['20', '30'] }), 'status_429', 20],
     ['a 429 with an unreadable Retry-After', response(429, '', { 'retry-after': 'later' }), 'status_429', undefined],
-    ['a 429 with a past date', response(429, '', { 'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT' }), 'status_429', 0],
+    ['a 429 with a past date, at least 1', response(429, '', { 'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT' }), 'status_429', 1],
     ['a 503 with Retry-After', response(503, '', { 'retry-after': '7' }), 'status_5xx', 7],
     ['a 500 (Retry-After is only read on 429 and 503)', response(500, '', { 'retry-after': '7' }), 'status_5xx', undefined],
-  ])('%s → %s, Retry-After %p', (_name, reply, kind, retryAfterSeconds) => {
-    const failure = failureOf(reply);
-    expect(failure).toBeInstanceOf(UpstreamTryError);
-    expect(failure).toMatchObject({ kind, retryAfterSeconds });
+  ])('%s → %s, pause %p', (_name, reply, kind, pauseSeconds) => {
+    const error = failureOf(reply);
+    expect(error).toBeInstanceOf(ShoutcloudError);
+    expect((error as ShoutcloudError).failure).toMatchObject({ kind, pauseSeconds });
   });
 
   it('reads a date Retry-After from now', () => {
-    const inTenMinutes = new Date(Date.now() + 600_000).toUTCString();
-    const error = failureOf(response(503, '', { 'retry-after': inTenMinutes })) as UpstreamTryError;
-    expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(599);
-    expect(error.retryAfterSeconds).toBeLessThanOrEqual(600);
+    const inFourMinutes = new Date(Date.now() + 240_000).toUTCString();
+    const { failure } = failureOf(response(503, '', { 'retry-after': inFourMinutes })) as ShoutcloudError;
+    expect(failure?.pauseSeconds).toBeGreaterThanOrEqual(239);
+    expect(failure?.pauseSeconds).toBeLessThanOrEqual(240);
   });
 });
 

@@ -1,7 +1,10 @@
 import type { AxiosResponse } from 'axios';
 import { isUtf8 } from 'node:buffer';
 import { parseRetryAfter } from './retry-after.js';
-import { UpstreamTryError } from './shoutcloud.errors.js';
+import { upstreamFailure } from './shoutcloud.errors.js';
+
+/** The longest pause a `Retry-After` from Shoutcloud is obeyed for, in seconds. */
+export const MAX_RETRY_AFTER_SECONDS = 300;
 
 /** The size bound of a reply to a short question. */
 const MIN_REPLY_BYTES = 1024 * 1024;
@@ -17,34 +20,35 @@ export function replyByteLimit(requestBytes: number): number {
 }
 
 /**
- * Shoutcloud's OUTPUT from its reply, or the {@link UpstreamTryError} that says why there is
+ * Shoutcloud's OUTPUT from its reply, or the error (`upstreamFailure`) that says why there is
  * none. A usable reply is a 200 whose body is strict UTF-8 (a lenient decoder would turn bad
  * bytes into U+FFFD capitals that are then cached) and JSON with a string `OUTPUT`. A 429 or a
- * 503 carries the `Retry-After` Shoutcloud sent.
+ * 503 carries the `Retry-After` Shoutcloud sent, within 1 s and {@link MAX_RETRY_AFTER_SECONDS}.
  */
 export function parseReply(response: AxiosResponse<Buffer>): string {
   const { status } = response;
-  if (status === 429) throw new UpstreamTryError('status_429', 'Shoutcloud rate-limited the request', retryAfterOf(response));
+  if (status === 429) throw upstreamFailure('status_429', 'answered 429', retryAfterOf(response));
   if (status >= 500) {
     const retryAfter = status === 503 ? retryAfterOf(response) : undefined;
-    throw new UpstreamTryError('status_5xx', `Shoutcloud answered ${status}`, retryAfter);
+    throw upstreamFailure('status_5xx', `answered ${status}`, retryAfter);
   }
-  if (status >= 400) throw new UpstreamTryError('rejected', `Shoutcloud answered ${status}`);
-  if (status !== 200) throw new UpstreamTryError('malformed', `Shoutcloud answered ${status}`);
+  if (status >= 400) throw upstreamFailure('rejected', `answered ${status}`);
+  if (status !== 200) throw upstreamFailure('malformed', `answered ${status}`);
   const body = response.data;
-  if (!isUtf8(body)) throw new UpstreamTryError('malformed', 'Shoutcloud answered a body that is not UTF-8');
+  if (!isUtf8(body)) throw upstreamFailure('malformed', 'answered a body that is not UTF-8');
   let reply: unknown;
   try {
     reply = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new UpstreamTryError('malformed', 'Shoutcloud answered a body that is not JSON');
+    throw upstreamFailure('malformed', 'answered a body that is not JSON');
   }
   const output = (reply as { OUTPUT?: unknown } | null)?.OUTPUT;
-  if (typeof output !== 'string') throw new UpstreamTryError('malformed', 'Shoutcloud answered without a string OUTPUT');
+  if (typeof output !== 'string') throw upstreamFailure('malformed', 'answered without a string OUTPUT');
   return output;
 }
 
 function retryAfterOf(response: AxiosResponse<Buffer>): number | undefined {
   const value: unknown = response.headers['retry-after'];
-  return parseRetryAfter(Array.isArray(value) ? String(value[0]) : typeof value === 'string' ? value : undefined);
+  const asked = parseRetryAfter(Array.isArray(value) ? String(value[0]) : typeof value === 'string' ? value : undefined);
+  return asked === undefined ? undefined : Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, asked));
 }

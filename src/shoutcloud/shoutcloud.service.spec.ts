@@ -225,6 +225,9 @@ describe('ShoutcloudService', () => {
   });
 });
 
+/** The texts of a call's question: between its separators (control character, digits, control character). */
+const textsOf = (question: string) => question.split('\u001e').filter((_part, index) => index % 2 === 0);
+
 describe('ShoutcloudService with batching on', () => {
   it('sends the misses of one request in one upstream call and caches each answer on its own', async () => {
     const { service, shout, memory } = await serviceWith({ coalesce: true, memory: { b: fresh('B') } });
@@ -237,7 +240,7 @@ describe('ShoutcloudService with batching on', () => {
       { output: 'A', provenance: 'upstream' },
     ]);
     // 'a' twice is one flight; 'b' was cached.
-    expect(shout.mock.calls.map(([text]) => text)).toEqual(['ac😀']);
+    expect(shout.mock.calls.map(([text]) => textsOf(text))).toEqual([['a', 'c😀']]);
     expect(calls).toEqual([2]);
     expect(memory.get('c😀')?.output).toBe('C😀');
   });
@@ -249,13 +252,16 @@ describe('ShoutcloudService with batching on', () => {
     expect(shout.mock.calls.map(([text]) => text)).toEqual(['one', 'two']);
   });
 
-  it('sends the texts of an answer that does not split back alone; a lone one of the wrong length is a bad reply', async () => {
+  it('sends again alone only the text whose answer is not its case variant; alone, it is a bad reply', async () => {
     const { service, shout, memory } = await serviceWith({ coalesce: true, shout: async (text) => text.toUpperCase() });
-    const mismatches: number[] = [];
-    service.onMismatch(({ texts }) => mismatches.push(texts));
+    const mismatches: Array<[number, number]> = [];
+    service.onMismatch(({ texts, rejected }) => mismatches.push([texts, rejected]));
     await expect(ask(service, ['ß', 'x'], never)).rejects.toBeInstanceOf(ShoutcloudBadReplyError);
-    expect(mismatches).toEqual([2, 1]);
-    expect(shout.mock.calls.map(([text]) => text)).toEqual(['ßx', 'ß', 'x']);
+    expect(mismatches).toEqual([
+      [2, 1],
+      [1, 1],
+    ]);
+    expect(shout.mock.calls.map(([text]) => textsOf(text))).toEqual([['ß', 'x'], ['ß']]);
     expect(memory.get('x')?.output).toBe('X');
     expect(memory.has('ß')).toBe(false);
   });

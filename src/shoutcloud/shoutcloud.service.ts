@@ -69,6 +69,7 @@ export class ShoutcloudService {
     this.batcher = new ShoutcloudBatcher({
       send: (text, signal) => client.shout(text, signal),
       maxBytes: config.coalesceMaxBytes,
+      targetCallMs: config.timeoutMs / 2,
       maxCallsInFlight: config.coalesce ? config.maxCallsInFlight : Infinity,
       maxQueuedBytes: config.queueMaxBytes,
     });

@@ -1,0 +1,119 @@
+import type { Socket } from 'node:net';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ERROR_SENTENCES } from '../errors/error-sentences.js';
+
+/** What one replica holds at most; past it a request is refused before its body is read. */
+export interface AdmissionLimits {
+  /** Requests being read or answered at once (probes excepted). */
+  maxRequests: number;
+  /** Bytes of request bodies declared by the requests in flight (being read, or waiting for their answer). */
+  maxBodyBytes: number;
+  /** The body limit: what a body of unknown length (chunked) counts as, the most it can be. */
+  bodyLimit: number;
+  /** Open connections; past it Node closes a new one at once. */
+  maxConnections: number;
+}
+
+/** Unanswered requests one connection may have: a client that pipelines more and reads nothing is cut off. */
+const MAX_PIPELINED_PER_CONNECTION = 16;
+/** Answer bytes a connection may leave unread in this process before it is cut off. */
+const MAX_UNREAD_BYTES_PER_CONNECTION = 1024 * 1024;
+/** How long answer bytes may wait for a client that stopped reading. */
+const SEND_TIMEOUT_MS = 10_000;
+
+/** What the process holds for one connection while it has unanswered requests or unread answers. */
+interface ConnectionState {
+  unanswered: number;
+  sendTimer?: NodeJS.Timeout;
+}
+
+const OVERLOADED_BODY = JSON.stringify({ statusCode: 503, error: ERROR_SENTENCES.overloaded });
+
+/** The probes keep answering whatever the load: a replica at its limit is busy, not dead. */
+const isProbe = (request: FastifyRequest) => request.routeOptions.url?.startsWith('/health') === true;
+
+/** A body longer than the body limit is refused (413) before it is read, so it counts at most that. */
+function declaredBodyBytes(request: FastifyRequest, bodyLimit: number): number {
+  const length = request.headers['content-length'];
+  if (length !== undefined) return Math.min(bodyLimit, Number(length) || 0);
+  return request.headers['transfer-encoding'] === undefined ? 0 : bodyLimit;
+}
+
+/**
+ * Bounds what a replica holds, whatever arrives: requests in flight and the bytes of their bodies
+ * (decided from the headers, before a byte of the body is buffered: past either bound the answer
+ * is a 503 with `Retry-After: 1` and the connection is closed), connections, and per connection
+ * the answers a client leaves unread (a client that pipelines requests and never reads its
+ * answers would otherwise make the process hold every answer).
+ */
+export class AdmissionControl {
+  private requests = 0;
+  private bodyBytes = 0;
+  private readonly connections = new WeakMap<Socket, ConnectionState>();
+
+  constructor(private readonly limits: AdmissionLimits) {}
+
+  /** Requests in flight and the body bytes they declared, for the metrics. */
+  get held(): { requests: number; bodyBytes: number } {
+    return { requests: this.requests, bodyBytes: this.bodyBytes };
+  }
+
+  install(fastify: FastifyInstance): void {
+    fastify.server.maxConnections = this.limits.maxConnections;
+    fastify.addHook('onRequest', (request, reply, done) => {
+      const { socket } = request.raw;
+      // The rest of a burst of pipelined requests read with the one that got the connection cut.
+      if (socket.destroyed) return;
+      const connection = this.connectionOf(socket);
+      if (++connection.unanswered > MAX_PIPELINED_PER_CONNECTION) return socket.destroy();
+      const probe = isProbe(request);
+      const bytes = probe ? 0 : declaredBodyBytes(request, this.limits.bodyLimit);
+      if (!probe && (this.requests >= this.limits.maxRequests || this.bodyBytes + bytes > this.limits.maxBodyBytes)) {
+        reply.raw.once('close', () => this.answered(socket, connection));
+        return void reply
+          .code(503)
+          .header('retry-after', '1')
+          .header('connection', 'close')
+          .header('content-type', 'application/json')
+          .send(OVERLOADED_BODY);
+      }
+      if (!probe) {
+        this.requests++;
+        this.bodyBytes += bytes;
+      }
+      reply.raw.once('close', () => {
+        if (!probe) {
+          this.requests--;
+          this.bodyBytes -= bytes;
+        }
+        this.answered(socket, connection);
+      });
+      done();
+    });
+  }
+
+  private connectionOf(socket: Socket): ConnectionState {
+    let connection = this.connections.get(socket);
+    if (!connection) {
+      connection = { unanswered: 0 };
+      this.connections.set(socket, connection);
+    }
+    return connection;
+  }
+
+  /** An answer has been handed to the connection: cut off a client that is not reading them. */
+  private answered(socket: Socket, connection: ConnectionState): void {
+    connection.unanswered--;
+    const unread = socket.writableLength;
+    if (unread === 0 || socket.destroyed) return;
+    if (unread > MAX_UNREAD_BYTES_PER_CONNECTION) return void socket.destroy();
+    if (connection.sendTimer) return;
+    connection.sendTimer = setTimeout(() => socket.destroy(), SEND_TIMEOUT_MS).unref();
+    const stop = () => {
+      clearTimeout(connection.sendTimer);
+      connection.sendTimer = undefined;
+      socket.off('drain', stop).off('close', stop);
+    };
+    socket.on('drain', stop).on('close', stop);
+  }
+}
