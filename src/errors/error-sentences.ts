@@ -36,6 +36,8 @@ export const ERROR_SENTENCES = {
   /** Any other status an error of the framework carries, by its name ("not acceptable"). */
   otherStatus: (statusName: string) => `The request failed: ${statusName}.`,
   overloaded: 'This replica holds as many requests as it can; try again shortly.',
+  /** Logged only: nothing is sent on a closed connection. */
+  clientGone: 'The client closed the connection before the answer was ready.',
   shuttingDown: 'This replica is shutting down; send the request again.',
   internal: 'Something went wrong on our side; it has been logged.',
   /** The old service's one answer to any unusable body, kept word for word for its clients. */
