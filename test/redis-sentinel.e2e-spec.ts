@@ -192,10 +192,22 @@ function startLoad(apps: Record<string, AppProcess>, workers = 2) {
   };
 }
 
-/** The shared tier: a text answered by `first` is a HIT at `second`, which never saw it. */
+/** Answers `app` has written to the shared tier so far (in the background, after answering). */
+async function written(app: AppProcess): Promise<number> {
+  const metrics = (await send(app.url, 'GET', '/metrics')).text;
+  return Number(metrics.match(/^redis_cache_writes_total\{outcome="written"\} (\d+)/m)?.[1] ?? 0);
+}
+
+/**
+ * The shared tier: a text answered by `first` is a HIT at `second`, which never saw it. An answer
+ * does not wait for its write to Redis, so `second` is asked once the write is done (or after a
+ * second without it: Redis is not usable then, and `second` misses).
+ */
 async function sharedHit(first: AppProcess, second: AppProcess): Promise<{ ok: boolean; statuses: number[] }> {
   const data = unique('shared');
+  const writes = await written(first);
   const a = await postJson(first.url, '/transform', { data }, clientIp());
+  for (let attempt = 0; attempt < 20 && (await written(first)) === writes; attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
   const b = await postJson(second.url, '/transform', { data }, clientIp());
   return { ok: a.status === 200 && b.status === 200 && b.headers['x-cache'] === 'HIT', statuses: [a.status, b.status] };
 }

@@ -20,6 +20,12 @@ async function health(app: AppProcess) {
   };
 }
 
+/** Answers this replica has written to the shared tier so far (in the background, after answering). */
+async function written(app: AppProcess): Promise<number> {
+  const metrics = (await send(app.url, 'GET', '/metrics')).text;
+  return Number(metrics.match(/^redis_cache_writes_total\{outcome="written"\} (\d+)/m)?.[1] ?? 0);
+}
+
 async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
     if (await check()) return;
@@ -61,8 +67,11 @@ describeWithRedis('two replicas sharing Redis', () => {
   it('a miss on one replica is a hit on the other, with one upstream call', async () => {
     const input = unique('shared');
     const before = upstream.requests;
+    const writes = await written(a);
     const first = await postJson(a.url, '/transform', { data: input });
     expect(first.headers['x-cache']).toBe('MISS');
+    // The answer does not wait for its write to Redis; the other replica finds it once written.
+    await eventually(async () => (await written(a)) > writes, 'the answer written to Redis');
     const second = await postJson(b.url, '/transform', { data: input });
     expect(second.headers['x-cache']).toBe('HIT');
     expect(second.text).toBe(first.text);
@@ -98,7 +107,9 @@ describeWithRedis('two replicas sharing Redis', () => {
     proxy.restore();
     await eventually(async () => (await health(a)).redis.connected && (await health(b)).redis.connected, 'both reconnected');
     const input = unique('after-outage');
+    const writes = await written(a);
     expect((await postJson(a.url, '/transform', { data: input })).headers['x-cache']).toBe('MISS');
+    await eventually(async () => (await written(a)) > writes, 'the answer written to Redis');
     expect((await postJson(b.url, '/transform', { data: input })).headers['x-cache']).toBe('HIT');
   });
 

@@ -1,26 +1,27 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { metricsConfig } from '../metrics/metrics.config.js';
 import { redisConfig } from '../redis/redis.config.js';
-import { shoutcloudConfig } from '../shoutcloud/shoutcloud.config.js';
-import { transformConfig } from '../transform/transform.config.js';
 import { appConfig } from './app.config.js';
+import { namespaceProvider } from './config-namespace.js';
 import { Environment } from './environment.js';
 
-const NAMESPACES = [appConfig, metricsConfig, redisConfig, shoutcloudConfig, transformConfig];
+const NAMESPACES = [appConfig, metricsConfig, redisConfig];
 
 /**
- * Every feature's configuration namespace, read from the environment the app was created with
- * and injected where used: `@Inject(shoutcloudConfig.KEY) config: ConfigType<typeof shoutcloudConfig>`.
+ * The app's validated environment, and the configuration namespaces several modules inject (the
+ * app's and Redis'), read from it and injected where used:
+ * `@Inject(appConfig.KEY) config: ConfigType<typeof appConfig>`. A feature module provides the
+ * namespace only it reads from the same environment (`namespaceProvider`).
  */
 @Global()
 @Module({})
 export class ConfigurationModule {
   static forRoot(env: Environment): DynamicModule {
-    const namespaces = NAMESPACES.map((namespace) => ({ provide: namespace.KEY, inject: [Environment], useFactory: namespace }));
+    const namespaces = NAMESPACES.map(namespaceProvider);
     return {
       module: ConfigurationModule,
       providers: [{ provide: Environment, useValue: env }, ...namespaces],
-      exports: namespaces.map(({ provide }) => provide),
+      exports: [Environment, ...namespaces.map(({ provide }) => provide)],
     };
   }
 }

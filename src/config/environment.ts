@@ -110,6 +110,12 @@ export class Environment {
   /** Bound of the in-process cache, in entries. Default 100000. */
   @toInteger @IsInt() @Min(1) CACHE_MAX_ENTRIES = 100_000;
 
+  /**
+   * Writes to the shared (Redis) tier in flight at once, made in the background after an answer
+   * has gone out; past it a write is dropped and counted. Default 256.
+   */
+  @toInteger @IsInt() @Min(1) CACHE_WRITES_MAX_IN_FLIGHT = 256;
+
   /** Redis for the shared cache tier and rate limits. Unset: in-process only. */
   @IsOptional()
   @IsUrl(

@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { BadRequestException, HttpException, Logger, NotFoundException, ServiceUnavailableException, type ArgumentsHost } from '@nestjs/common';
 import { ApiError } from './api-error.js';
 import { ApiExceptionFilter } from './api-exception.filter.js';
-import type { BodyRouteConfig } from '../http/body-route-config.js';
+import type { ErrorRouteConfig } from './error-route-config.js';
 
 /** A feature's error as features write them: a subclass of the one base, carrying its answer. */
 class UpstreamDownError extends ApiError {
@@ -12,7 +12,7 @@ class UpstreamDownError extends ApiError {
 }
 
 /** A Fastify request/reply pair reduced to what the filter touches. */
-function hostFor(routeUrl: string | undefined, method = 'POST', url = routeUrl ?? '/x', config: BodyRouteConfig = {}) {
+function hostFor(routeUrl: string | undefined, method = 'POST', url = routeUrl ?? '/x', config: ErrorRouteConfig = {}) {
   const reply = {
     sent: false,
     raw: { destroyed: false },

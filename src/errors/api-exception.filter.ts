@@ -10,7 +10,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from './api-error.js';
 import { ERROR_SENTENCES } from './error-sentences.js';
-import type { BodyRouteConfig } from '../http/body-route-config.js';
+import type { ErrorRouteConfig } from './error-route-config.js';
 
 interface ErrorAnswer {
   status: number;
@@ -30,7 +30,7 @@ interface FastifyError extends Error {
 /**
  * The one boundary where errors become answers: JSON `{statusCode, error, details?}` with
  * `Content-Type: application/json`, never HTML or a stack trace. {@link ApiError}s answer what
- * they carry; a route's {@link BodyRouteConfig} may replace the sentence for body problems.
+ * they carry; a route's {@link ErrorRouteConfig} may replace the sentence for body problems.
  * Unknown errors are logged and answered 500.
  */
 @Catch()
@@ -50,7 +50,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return;
     }
     const answer = this.toAnswer(exception, request);
-    const { bodyErrorSentence, jsonOnly } = (request.routeOptions?.config ?? {}) as BodyRouteConfig;
+    const { bodyErrorSentence, jsonOnly } = (request.routeOptions?.config ?? {}) as ErrorRouteConfig;
     if (bodyErrorSentence && (answer.status === 400 || answer.status === 415)) {
       Object.assign(answer, { status: 400, sentence: bodyErrorSentence, details: undefined });
     }
@@ -78,7 +78,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   private fromFastify(error: FastifyError, request: FastifyRequest): ErrorAnswer {
     if (error.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
-      return { status: 400, sentence: 'The request body length does not match its Content-Length.' };
+      return { status: 400, sentence: ERROR_SENTENCES.bodyLengthMismatch };
     }
     return { status: error.statusCode!, sentence: sentenceFor(error.statusCode!, request) };
   }
@@ -91,11 +91,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (allowed.length > 0) {
       return {
         status: 405,
-        sentence: `${request.method} is not allowed on ${url}; use ${allowed.join(' or ')}.`,
+        sentence: ERROR_SENTENCES.methodNotAllowed(request.method, url, allowed),
         headers: { allow: allowed.join(', ') },
       };
     }
-    return { status: 404, sentence: `There is nothing at ${request.method} ${url}.` };
+    return { status: 404, sentence: ERROR_SENTENCES.notFound(request.method, url) };
   }
 }
 
@@ -116,5 +116,5 @@ function sentenceFor(status: number, request: FastifyRequest): string {
       return ERROR_SENTENCES.tooManyRequests;
   }
   const name = HttpStatus[status]?.toLowerCase().replace(/_/g, ' ') ?? 'error';
-  return `The request failed: ${name}.`;
+  return ERROR_SENTENCES.otherStatus(name);
 }

@@ -3,11 +3,14 @@ import type { ConfigType } from '@nestjs/config';
 import { appConfig } from '../config/app.config.js';
 
 /**
- * Tracks and bounds shutdown. While draining, answers carry `Connection: close`: the HTTP
- * server's close only drops connections idle at that moment, and a keep-alive connection that
- * finishes its request afterwards would otherwise hold the process open. Bounds shutdown: Terminus turns readiness to 503 and waits `SHUTDOWN_DELAY_MS`, the HTTP server
- * then drains in-flight requests; if that takes longer than `SHUTDOWN_GRACE_MS` the process exits
- * anyway (code 1, so the lost requests are visible) rather than hang until SIGKILL.
+ * Tracks shutdown: from its first moment {@link ShutdownGrace.draining} is true, and answers carry
+ * `Connection: close`: the HTTP server's close only drops connections idle at that moment, and a
+ * keep-alive connection that finishes its request afterwards would otherwise hold the process
+ * open.
+ *
+ * Bounds shutdown: Terminus turns readiness to 503 and waits `SHUTDOWN_DELAY_MS`, then the HTTP
+ * server drains in-flight requests; if that takes longer than `SHUTDOWN_GRACE_MS` the process
+ * exits anyway (code 1, so the lost requests are visible) rather than hang until SIGKILL.
  */
 @Injectable()
 export class ShutdownGrace implements BeforeApplicationShutdown {

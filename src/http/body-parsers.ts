@@ -20,7 +20,7 @@ function utf8Text(body: Buffer): string {
   try {
     return UTF8.decode(body);
   } catch {
-    throw new ApiError(400, 'The request body is not valid UTF-8.');
+    throw new ApiError(400, ERROR_SENTENCES.invalidUtf8);
   }
 }
 
@@ -31,21 +31,21 @@ export function parseJsonBody(body: Buffer, headers: IncomingHttpHeaders): unkno
   // Most callers send no parameters: only a `;` can start a charset.
   const charset = contentType?.includes(';') ? contentType.match(CHARSET)?.[1] : undefined;
   if (charset !== undefined && !UTF8_LABELS.has(charset.toLowerCase())) {
-    throw new ApiError(415, `The JSON body is declared as charset "${charset}"; this API reads JSON only as UTF-8.`);
+    throw new ApiError(415, ERROR_SENTENCES.jsonCharset(charset));
   }
-  if (body.length === 0) throw new ApiError(400, 'The request body is empty; send {"data": "<text>"}.');
+  if (body.length === 0) throw new ApiError(400, ERROR_SENTENCES.emptyBody);
   const text = utf8Text(body);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new ApiError(400, 'The request body is not valid JSON.');
+    throw new ApiError(400, ERROR_SENTENCES.invalidJson);
   }
   if (value !== null && typeof value === 'object' && mayHavePrototypeKey(text)) {
     try {
       secureJson.scan(value, PROTOTYPE_KEYS);
     } catch {
-      throw new ApiError(400, 'The request body has a "__proto__" or "constructor.prototype" key, which this API refuses.');
+      throw new ApiError(400, ERROR_SENTENCES.prototypeKey);
     }
   }
   return value;
@@ -76,14 +76,14 @@ export function parseFormBody(body: Buffer, headers: IncomingHttpHeaders): Recor
   if (text === '') return fields;
   const pairs = text.split('&', MAX_FORM_FIELDS + 1);
   if (pairs.length > MAX_FORM_FIELDS) {
-    throw new ApiError(400, `The form body has more than ${MAX_FORM_FIELDS} fields; send only data.`);
+    throw new ApiError(400, ERROR_SENTENCES.tooManyFormFields(MAX_FORM_FIELDS));
   }
   for (const pair of pairs) {
     if (pair === '') continue;
     const equals = pair.indexOf('=');
     const name = decodeFormComponent(equals === -1 ? pair : pair.slice(0, equals));
     if (name in fields) {
-      if (name === 'data') throw new ApiError(400, 'The form body has more than one data field; send data once.');
+      if (name === 'data') throw new ApiError(400, ERROR_SENTENCES.repeatedDataField);
       continue;
     }
     fields[name] = equals === -1 ? '' : decodeFormComponent(pair.slice(equals + 1));
@@ -97,7 +97,7 @@ export function parseFormBody(body: Buffer, headers: IncomingHttpHeaders): Recor
 function refuseContentEncoding(headers: IncomingHttpHeaders): void {
   const encoding = headers['content-encoding']?.trim();
   if (encoding && encoding.toLowerCase() !== 'identity') {
-    throw new ApiError(415, `The request body has Content-Encoding "${encoding}", which this API does not decode; send it unencoded.`);
+    throw new ApiError(415, ERROR_SENTENCES.contentEncoding(encoding));
   }
 }
 
@@ -105,6 +105,6 @@ function decodeFormComponent(component: string): string {
   try {
     return decodeURIComponent(component.replaceAll('+', ' '));
   } catch {
-    throw new ApiError(400, 'The form body has a percent-escape that is not valid UTF-8.');
+    throw new ApiError(400, ERROR_SENTENCES.formEscapeNotUtf8);
   }
 }

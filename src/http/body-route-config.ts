@@ -1,18 +1,11 @@
 import { RouteConfig } from '@nestjs/platform-fastify';
+import type { ErrorRouteConfig } from '../errors/error-route-config.js';
 
 /**
  * What a route tells the body parsers and the exception filter, in Fastify's route config. Nest
  * keeps one route config per route: a route takes one of the decorators below.
  */
-export interface BodyRouteConfig {
-  /**
-   * The one sentence this route answers, with a 400 and no details, to every problem with the
-   * request body or its content type (those are 400 or 415 elsewhere).
-   */
-  bodyErrorSentence?: string;
-  /** The route reads JSON only: a form body is a 415 before it is parsed. */
-  jsonOnly?: boolean;
-}
+export type BodyRouteConfig = ErrorRouteConfig;
 
 /** Declares on a route the one sentence it answers to any unusable body. */
 export const BodyErrorSentence = (sentence: string) => RouteConfig({ bodyErrorSentence: sentence } satisfies BodyRouteConfig);

@@ -12,7 +12,7 @@ const QUIET_ROUTES = new Set(['/health', '/health/live']);
 export function installRequestLog(fastify: FastifyInstance): void {
   fastify.addHook('onResponse', (request, reply, done) => {
     const logger = PinoLogger.root;
-    // At the production level (warn) only failures are logged: skip the rest before any work.
+    // At `warn` and quieter levels only failures are logged: skip the rest before any work.
     if (reply.statusCode < 500 && !logger.isLevelEnabled('info')) return done();
     const route = request.routeOptions.url ?? 'unmatched';
     const level = reply.statusCode >= 500 ? 'error' : QUIET_ROUTES.has(route) ? 'debug' : 'info';

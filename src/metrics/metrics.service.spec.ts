@@ -1,5 +1,6 @@
 import { EventEmitter } from 'cockatiel';
 import type { RedisConnection } from '../redis/redis.connection.js';
+import type { SharedTierWriter } from '../shoutcloud/shoutcloud.cache-writer.js';
 import type { ShoutcloudClient } from '../shoutcloud/shoutcloud.client.js';
 import type { CallEvent } from '../shoutcloud/shoutcloud.batcher.js';
 import type { Shout, ShoutcloudService } from '../shoutcloud/shoutcloud.service.js';
@@ -15,7 +16,8 @@ function metricsService() {
   const client = { breakerState: 'closed', onTry: events(), onRetry: events(), onHedge: events() } as unknown as ShoutcloudClient;
   const shoutcloud = { onAnswer: answers.addListener, onCall: calls.addListener, onMismatch: events(), upstreamQueue } as unknown as ShoutcloudService;
   const redis = { enabled: false, onSkip: events(), onFailover: events() } as unknown as RedisConnection;
-  const metrics = new MetricsService(client, shoutcloud, redis);
+  const writer = { onWrite: events() } as unknown as SharedTierWriter;
+  const metrics = new MetricsService(client, shoutcloud, redis, writer);
   metrics.onModuleInit();
   return {
     metrics,
@@ -27,7 +29,7 @@ function metricsService() {
 
 /** The samples of one family in the exposition text, as `labels value` lines. */
 async function samples(metrics: MetricsService, name: string): Promise<string[]> {
-  const text = await metrics.registry.metrics();
+  const text = await metrics.exposition();
   return text.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
 }
 

@@ -2,9 +2,9 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { REDIS_SKIP_REASONS, RedisConnection } from '../redis/redis.connection.js';
 import { BREAKER_STATES } from '../resilience/breaker-state.js';
+import { SHARED_WRITE_OUTCOMES, SharedTierWriter } from '../shoutcloud/shoutcloud.cache-writer.js';
 import { ShoutcloudClient } from '../shoutcloud/shoutcloud.client.js';
 import { ShoutcloudService, type Provenance } from '../shoutcloud/shoutcloud.service.js';
-
 
 /** One route template, method and status: answers since the last scrape, and its duration histogram. */
 export interface HttpSeries {
@@ -28,7 +28,7 @@ const PROVENANCES = Object.keys(CACHE_OUTCOME_LABELS) as Provenance[];
  */
 @Injectable()
 export class MetricsService implements OnModuleInit {
-  readonly registry = new Registry();
+  private readonly registry = new Registry();
 
   /** Each route, method and status answered so far, with what the request path counted for it. */
   private readonly httpSeries = new Map<string, Map<string, Map<number, HttpSeries>>>();
@@ -86,14 +86,14 @@ export class MetricsService implements OnModuleInit {
     },
   });
 
-  readonly upstreamTries = new Counter({
+  private readonly upstreamTries = new Counter({
     name: 'shoutcloud_tries_total',
     help: 'HTTP tries sent to Shoutcloud, by outcome (success or the failure kind).',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
 
-  readonly upstreamDuration = new Histogram({
+  private readonly upstreamDuration = new Histogram({
     name: 'shoutcloud_try_duration_seconds',
     help: 'Duration of one try against Shoutcloud, by outcome.',
     labelNames: ['outcome'] as const,
@@ -101,48 +101,55 @@ export class MetricsService implements OnModuleInit {
     registers: [this.registry],
   });
 
-  readonly upstreamRetries = new Counter({
+  private readonly upstreamRetries = new Counter({
     name: 'shoutcloud_retries_total',
     help: 'Retries scheduled after a transient Shoutcloud failure.',
     registers: [this.registry],
   });
 
-  readonly upstreamHedges = new Counter({
+  private readonly upstreamHedges = new Counter({
     name: 'shoutcloud_hedges_total',
     help: 'Second tries started because a try ran past the learned delay (SHOUTCLOUD_HEDGE).',
     registers: [this.registry],
   });
 
-  readonly upstreamCallTexts = new Histogram({
+  private readonly upstreamCallTexts = new Histogram({
     name: 'shoutcloud_call_texts',
     help: 'Texts per upstream call; 1 for a text sent alone.',
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
     registers: [this.registry],
   });
 
-  readonly upstreamQueueWait = new Histogram({
+  private readonly upstreamQueueWait = new Histogram({
     name: 'shoutcloud_queue_wait_seconds',
     help: 'Time a cache miss waited for an upstream slot before its call was sent (0 when a slot was free).',
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
 
-  readonly coalesceMismatches = new Counter({
+  private readonly coalesceMismatches = new Counter({
     name: 'shoutcloud_coalesce_mismatches_total',
     help: 'Answers in which some text\'s part was not a case variant of that text: those texts were sent again alone; a lone text was a bad reply (502).',
     registers: [this.registry],
   });
 
-  readonly redisSkips = new Counter({
+  private readonly redisSkips = new Counter({
     name: 'redis_calls_skipped_total',
     help: 'Redis calls a request went on without, by reason: disconnected or breaker_open (not sent), timeout or error.',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
 
-  readonly redisFailovers = new Counter({
+  private readonly redisFailovers = new Counter({
     name: 'redis_failovers_total',
     help: 'Primary changes seen through Redis Sentinel (REDIS_SENTINELS): the Sentinels named another primary than the one in use.',
+    registers: [this.registry],
+  });
+
+  private readonly sharedWrites = new Counter({
+    name: 'redis_cache_writes_total',
+    help: 'Answers written to the shared tier in the background, by outcome: written, failed (Redis skipped, failed or out of time), dropped (too many writes in flight).',
+    labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
 
@@ -150,6 +157,7 @@ export class MetricsService implements OnModuleInit {
     private readonly client: ShoutcloudClient,
     private readonly shoutcloud: ShoutcloudService,
     private readonly redis: RedisConnection,
+    private readonly writer: SharedTierWriter,
   ) {
     const { client: breakerSource, redis: redisSource, shoutcloud: queueSource } = this;
     new Gauge({
@@ -218,6 +226,8 @@ export class MetricsService implements OnModuleInit {
     this.redis.onSkip((reason) => skips[reason].inc());
     this.redis.onFailover(() => this.redisFailovers.inc());
     this.shoutcloud.onAnswer(({ provenance }) => this.pendingOutcomes[provenance]++);
+    const writes = Object.fromEntries(SHARED_WRITE_OUTCOMES.map((outcome) => [outcome, this.sharedWrites.labels({ outcome })]));
+    this.writer.onWrite((outcome) => writes[outcome].inc());
   }
 
   /** A request has arrived; {@link requestLeft} once its response has closed, whatever the outcome. */

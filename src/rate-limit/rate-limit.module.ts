@@ -12,7 +12,8 @@ import { RedisThrottlerStorage } from './redis-throttler.storage.js';
  * Per-client rate limit, `RATE_LIMIT_PER_MINUTE` requests a minute (429 with `Retry-After`) for
  * each IPv4 address or IPv6 network of `RATE_LIMIT_IPV6_PREFIX` bits (`clientAddress`), shared
  * through Redis when configured. Unset: no guard is installed at all, so the hot path pays
- * nothing, and `@nestjs/throttler` is not even loaded. Health probes are exempt (`@SkipThrottle`).
+ * nothing (the package is still loaded: the health controller carries its `@SkipThrottle`, which
+ * exempts the probes when the limit is on).
  */
 @Module({})
 export class RateLimitModule {

@@ -30,6 +30,7 @@ const config: ConfigType<typeof shoutcloudConfig> = {
   cacheStaleMs: 1000,
   cacheMaxBytes: 1024 * 1024,
   cacheMaxEntries: 100,
+  cacheWritesMaxInFlight: 100,
 };
 
 /** The client with a scripted HTTP layer: decisions only, no network (e2e tests cover that). */

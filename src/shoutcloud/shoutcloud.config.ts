@@ -23,4 +23,6 @@ export const shoutcloudConfig = configNamespace('shoutcloud', (env) => ({
   cacheStaleMs: env.CACHE_STALE_SECONDS * 1000,
   cacheMaxBytes: env.CACHE_MAX_BYTES,
   cacheMaxEntries: env.CACHE_MAX_ENTRIES,
+  /** Background writes to the shared tier in flight; past it a write is dropped. */
+  cacheWritesMaxInFlight: env.CACHE_WRITES_MAX_IN_FLIGHT,
 }));

@@ -3,11 +3,14 @@ import { CacheModule } from '@nestjs/cache-manager';
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { Keyv } from 'keyv';
+import { namespaceProvider } from '../config/config-namespace.js';
 import { RedisConnection } from '../redis/redis.connection.js';
 import { RedisKeyvStore } from '../redis/redis.keyv-store.js';
 import { RedisModule } from '../redis/redis.module.js';
+import { SharedTierWriter } from './shoutcloud.cache-writer.js';
 import { SHARED_NAMESPACE, ShoutcloudCache } from './shoutcloud.cache.js';
 import { ShoutcloudClient } from './shoutcloud.client.js';
+import { shoutcloudConfig } from './shoutcloud.config.js';
 import { ShoutcloudHealthIndicator } from './shoutcloud.health.js';
 import { undiciAdapter } from './shoutcloud.http-adapter.js';
 import { ShoutcloudService } from './shoutcloud.service.js';
@@ -44,7 +47,7 @@ import { ShoutcloudService } from './shoutcloud.service.js';
       useFactory: (redis: RedisConnection) => ({ stores: [new Keyv({ store: new RedisKeyvStore(redis), namespace: SHARED_NAMESPACE })] }),
     }),
   ],
-  providers: [ShoutcloudClient, ShoutcloudCache, ShoutcloudService, ShoutcloudHealthIndicator],
-  exports: [ShoutcloudService, ShoutcloudHealthIndicator, ShoutcloudClient],
+  providers: [namespaceProvider(shoutcloudConfig), ShoutcloudClient, ShoutcloudCache, SharedTierWriter, ShoutcloudService, ShoutcloudHealthIndicator],
+  exports: [ShoutcloudService, ShoutcloudHealthIndicator, ShoutcloudClient, SharedTierWriter],
 })
 export class ShoutcloudModule {}

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { EventEmitter, type Event } from 'cockatiel';
 import { goToUpper } from './go-to-upper.js';
-import { isFresh, memoryKey, ShoutcloudCache, type CachedShout } from './shoutcloud.cache.js';
+import { memoryKey, ShoutcloudCache, ShoutKey, type CachedShout } from './shoutcloud.cache.js';
 import { ShoutcloudClient } from './shoutcloud.client.js';
 import { ShoutcloudBatcher, type CallEvent, type MismatchEvent } from './shoutcloud.batcher.js';
 import { shoutcloudConfig } from './shoutcloud.config.js';
@@ -20,11 +20,20 @@ export interface Shout {
   provenance: Provenance;
 }
 
+/**
+ * A text the in-process tier holds no fresh answer for, as {@link ShoutcloudService.fromMemory}
+ * found it: its keys (computed once) and any stale entry, to hand to {@link ShoutcloudService.shout}.
+ */
+export class Miss {
+  constructor(
+    readonly key: ShoutKey,
+    readonly stale: CachedShout | undefined,
+  ) {}
+}
+
 /** One text being looked up in Redis and asked of Shoutcloud, shared by every caller waiting for it. */
 interface Flight {
-  text: string;
-  /** The text's {@link memoryKey}, the key of {@link ShoutcloudService.flights}. */
-  key: string;
+  key: ShoutKey;
   result: Promise<Shout>;
   waiters: number;
   /** Aborted, with the last caller's reason, once every caller has stopped waiting. */
@@ -41,7 +50,7 @@ interface Flight {
  */
 @Injectable()
 export class ShoutcloudService {
-  /** By {@link memoryKey}: a flood of long texts of one length would otherwise share one hash. */
+  /** By the text's {@link memoryKey}: a flood of long texts of one length would otherwise share one hash. */
   private readonly flights = new Map<string, Flight>();
   private readonly answers = new EventEmitter<Shout>();
   /** Fires once per answer given to a caller. */
@@ -74,45 +83,37 @@ export class ShoutcloudService {
   }
 
   /**
-   * The fast path: Shoutcloud's capitals for every text when each is fresh in the in-process
-   * tier, synchronously (no promise, no signal, no timer); otherwise undefined, and the caller
-   * asks {@link shout}.
+   * The fast path: Shoutcloud's capitals for a text fresh in the in-process tier, synchronously
+   * (no promise, no signal, no timer); otherwise the {@link Miss} to hand to {@link shout}.
    */
-  fromMemory(texts: readonly string[]): Shout[] | undefined {
-    const shouts: Shout[] = [];
-    for (const text of texts) {
-      const entry = this.cache.fromMemory(text);
-      if (!entry || !isFresh(entry)) return undefined;
-      shouts.push({ output: entry.output, provenance: 'memory' });
-    }
-    for (const shout of shouts) this.answers.emit(shout);
-    return shouts;
+  fromMemory(text: string): Shout | Miss {
+    const key = memoryKey(text);
+    const entry = this.cache.fromMemory(key);
+    if (entry?.state === 'fresh') return this.answer(entry.output, 'memory');
+    return new Miss(new ShoutKey(text, key), entry);
   }
 
   /**
-   * Shoutcloud's capitals for each text, in order: from the in-process tier, else from the flight
-   * already asking for that text, else Redis then Shoutcloud, shared by every caller waiting for it.
+   * Shoutcloud's capitals for each text {@link fromMemory} could not answer, in order: from the
+   * flight already asking for that text, else Redis then Shoutcloud, shared by every caller
+   * waiting for it.
    * @param signal once it aborts, the promise rejects with its reason; a
    *   `ShoutcloudDeadlineError` reason still gets a stale or fallback answer where there is one.
    *   The upstream call for a text is cancelled when every caller waiting for it has aborted.
    */
-  shout(texts: readonly string[], signal: AbortSignal): Promise<Shout[]> {
-    return Promise.all(texts.map((text) => this.shoutOne(text, signal)));
+  shout(misses: readonly Miss[], signal: AbortSignal): Promise<Shout[]> {
+    return Promise.all(misses.map((miss) => this.shoutOne(miss, signal)));
   }
 
-  private async shoutOne(text: string, signal: AbortSignal): Promise<Shout> {
-    const key = memoryKey(text);
-    // Read once: a stale entry is what the flight serves if Shoutcloud gives no answer.
-    const cached = this.cache.fromMemory(text, key);
-    if (cached && isFresh(cached)) return this.answer(cached.output, 'memory');
-    const flight = this.flights.get(key) ?? this.takeOff(text, key, cached);
+  private async shoutOne(miss: Miss, signal: AbortSignal): Promise<Shout> {
+    const flight = this.flights.get(miss.key.memory) ?? this.takeOff(miss);
     try {
       const shout = await this.join(flight, signal);
       return this.answer(shout.output, shout.provenance);
     } catch (error) {
       if (!(error instanceof ShoutcloudError)) throw error;
       if (flight.stale) return this.answer(flight.stale.output, 'stale');
-      if (this.config.fallback === 'local') return this.answer(goToUpper(text), 'fallback');
+      if (this.config.fallback === 'local') return this.answer(goToUpper(miss.key.text), 'fallback');
       throw error;
     }
   }
@@ -123,26 +124,27 @@ export class ShoutcloudService {
     return shout;
   }
 
-  private takeOff(text: string, key: string, stale: CachedShout | undefined): Flight {
-    const flight: Flight = { text, key, result: undefined!, waiters: 0, abandoned: new AbortController(), stale };
+  private takeOff({ key, stale }: Miss): Flight {
+    const flight: Flight = { key, result: undefined!, waiters: 0, abandoned: new AbortController(), stale };
     flight.result = this.resolve(flight).finally(() => this.land(flight));
     // Every caller may have left: nobody else handles the rejection then.
     flight.result.catch(() => undefined);
-    this.flights.set(key, flight);
+    this.flights.set(key.memory, flight);
     return flight;
   }
 
   private land(flight: Flight): void {
-    if (this.flights.get(flight.key) === flight) this.flights.delete(flight.key);
+    if (this.flights.get(flight.key.memory) === flight) this.flights.delete(flight.key.memory);
   }
 
+  /** Redis, then Shoutcloud; the answer goes out once the in-process tier holds it. */
   private async resolve(flight: Flight): Promise<Shout> {
-    const { text, key } = flight;
-    const shared = await this.cache.fromRedis(text, key);
-    if (shared && isFresh(shared)) return { output: shared.output, provenance: 'redis' };
+    const { key } = flight;
+    const shared = await this.cache.fromRedis(key);
+    if (shared?.state === 'fresh') return { output: shared.output, provenance: 'redis' };
     flight.stale = shared ?? flight.stale;
-    const output = await this.askShoutcloud(text, flight.abandoned.signal);
-    await this.cache.remember(text, output, key);
+    const output = await this.askShoutcloud(key.text, flight.abandoned.signal);
+    this.cache.remember(key, output);
     return { output, provenance: 'upstream' };
   }
 

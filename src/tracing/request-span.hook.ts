@@ -15,7 +15,8 @@ const tracer = trace.getTracer('transform-api');
 /**
  * One SERVER span per request, named `METHOD /route/template` (OpenTelemetry HTTP semantic
  * conventions), child of the caller's `traceparent` if any, active while the handler runs.
- * Neither the path nor the query is recorded: the old GET routes carry the user's text there.
+ * Neither the path nor the query is recorded: the caller fills them with whatever it likes (a
+ * misdirected client may put its text or a token there); the route template names the route.
  */
 export function installRequestSpans(fastify: FastifyInstance): void {
   // Decorated, so every request object keeps one shape.

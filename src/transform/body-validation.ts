@@ -17,6 +17,24 @@ export function dataOf(body: unknown, shape: string): unknown {
   return (body as { data: unknown }).data;
 }
 
+/** The limits a DTO rule may check, from the app's configuration (`transformConfig`). */
+export interface InputLimits {
+  readonly maxInputLength: number;
+  readonly batchMaxItems: number;
+}
+
+/**
+ * A rule's constraint that names one of the {@link InputLimits}: the DTO classes are shared by
+ * every app in the process, so the number is filled in by {@link compileValidation}, from the
+ * limits of the app whose pipe compiles the rules.
+ */
+export class ConfiguredLimit {
+  constructor(readonly name: keyof InputLimits) {}
+}
+
+/** The number a rule declared with a {@link ConfiguredLimit} constraint checks against. */
+export const limitOf = (args: ValidationArguments): number => args.constraints[0] as number;
+
 interface CompiledRule {
   readonly property: string;
   readonly constraints: unknown[];
@@ -30,11 +48,12 @@ type ValidationMetadataMessage = string | ((args: ValidationArguments) => string
  * that runs them like `validateSync(dto, { stopAtFirstError: true })` does: each property's rules
  * in declaration order, the first failure's message per property. `validateSync` looks the same
  * metadata up again on every call, a visible share of a cache hit's CPU; the DTO stays the one source
- * of the rules, for validation and for the OpenAPI schema. Only plain, synchronous property rules
+ * of the rules, for validation and for the OpenAPI schema. A {@link ConfiguredLimit} constraint is
+ * replaced here by the number in `limits`. Only plain, synchronous property rules
  * are supported: anything else (nested, conditional, `each`, groups, async, `$token` messages) stops
  * start-up here rather than being silently skipped.
  */
-export function compileValidation<T extends object>(target: new () => T): (object: T) => string[] {
+export function compileValidation<T extends object>(target: new () => T, limits?: InputLimits): (object: T) => string[] {
   const storage = getMetadataStorage();
   const rules: CompiledRule[] = storage.getTargetValidationMetadatas(target, '', false, false).map((metadata) => {
     const where = `${target.name}.${metadata.propertyName}`;
@@ -51,7 +70,11 @@ export function compileValidation<T extends object>(target: new () => T): (objec
     }
     return {
       property: metadata.propertyName,
-      constraints: metadata.constraints,
+      constraints: (metadata.constraints ?? []).map((constraint: unknown) => {
+        if (!(constraint instanceof ConfiguredLimit)) return constraint;
+        if (!limits) throw new Error(`${where}: a rule checks ${constraint.name}; compile it with the app's limits`);
+        return limits[constraint.name];
+      }),
       message: metadata.message as ValidationMetadataMessage,
       validator: constraints[0].instance as ValidatorConstraintInterface,
     };

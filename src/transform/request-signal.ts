@@ -1,12 +1,13 @@
 import type { FastifyReply } from 'fastify';
 import { ApiError } from '../errors/api-error.js';
+import { ERROR_SENTENCES } from '../errors/error-sentences.js';
 import { ShoutcloudDeadlineError } from '../shoutcloud/shoutcloud.errors.js';
 
 /** The client closed the connection before its answer was ready; nobody is left to answer. */
 export class ClientGoneError extends ApiError {
   constructor() {
     // 499: nginx's "client closed request", for logs; nothing is sent on a closed connection.
-    super(499, 'The client closed the connection before the answer was ready.');
+    super(499, ERROR_SENTENCES.clientGone);
     this.name = 'ClientGoneError';
   }
 }

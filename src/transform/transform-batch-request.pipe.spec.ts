@@ -2,7 +2,7 @@ import { ApiError } from '../errors/api-error.js';
 import { TransformBatchRequestPipe } from './transform-batch-request.pipe.js';
 
 describe('TransformBatchRequestPipe (the batch DTO and the item rules)', () => {
-  const pipe = new TransformBatchRequestPipe();
+  const pipe = new TransformBatchRequestPipe({ maxInputLength: 10_000, batchMaxItems: 100 });
   const detailsOf = (body: unknown) => {
     try {
       pipe.transform(body);

@@ -3,7 +3,7 @@ import { ApiError } from '../errors/api-error.js';
 import { TransformRequestPipe } from './transform-request.pipe.js';
 
 describe('TransformRequestPipe (the DTO rules)', () => {
-  const pipe = new TransformRequestPipe();
+  const pipe = new TransformRequestPipe({ maxInputLength: 10_000, batchMaxItems: 100 });
   const detailsOf = (body: unknown) => {
     try {
       pipe.transform(body);
@@ -47,5 +47,12 @@ describe('TransformRequestPipe (the DTO rules)', () => {
         else expect(detailsOf({ data: text })).toEqual(['data must be well-formed Unicode (no lone surrogates)']);
       }),
     );
+  });
+
+  it('checks the limit of the app it belongs to', () => {
+    const narrow = new TransformRequestPipe({ maxInputLength: 3, batchMaxItems: 100 });
+    expect(narrow.transform({ data: '😀😀😀' }).data).toBe('😀😀😀');
+    expect(() => narrow.transform({ data: 'abcd' })).toThrow(ApiError);
+    expect(pipe.transform({ data: 'abcd' }).data).toBe('abcd');
   });
 });

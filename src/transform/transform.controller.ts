@@ -107,16 +107,16 @@ export class TransformController {
   }
 
   /**
-   * The request path, for one text or many: the in-process hit answers at once, with no promise,
-   * signal or deadline timer; anything else goes the plain async way under one signal.
+   * The request path, for one text or many: the in-process hits answer at once, with no promise,
+   * signal or deadline timer; only the texts they leave go the plain async way under one signal.
    */
   private answer<T>(texts: readonly string[], reply: FastifyReply, shape: (data: string[]) => T): T | Promise<T> {
     const respond = (results: Transformed[]) => {
       reply.header('x-cache', xCache(results));
       return shape(results.map((result) => result.data));
     };
-    const hit = this.transformer.fromMemory(texts);
-    if (hit) return respond(hit);
-    return this.transformer.transform(texts, requestSignal(reply, this.config.deadlineMs)).then(respond);
+    const { answers, missing } = this.transformer.fromMemory(texts);
+    if (!missing) return respond(answers);
+    return this.transformer.transform(missing, requestSignal(reply, this.config.deadlineMs)).then(respond);
   }
 }

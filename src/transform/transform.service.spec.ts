@@ -1,12 +1,15 @@
 import { jest } from '@jest/globals';
 import { Test } from '@nestjs/testing';
-import { ShoutcloudService, type Shout } from '../shoutcloud/shoutcloud.service.js';
+import { ShoutKey } from '../shoutcloud/shoutcloud.cache.js';
+import { Miss, ShoutcloudService, type Shout } from '../shoutcloud/shoutcloud.service.js';
 import { TransformService } from './transform.service.js';
 
-/** A Shoutcloud that answers `inMemory` from the process (or nothing there), else through `shout`. */
-async function serviceWith(shout: (texts: readonly string[], signal: AbortSignal) => Promise<Shout[]>, inMemory?: Shout[]) {
+/** A Shoutcloud that answers the reversed texts in `inMemory` from the process, the rest through `shout`. */
+async function serviceWith(shout: (misses: readonly Miss[], signal: AbortSignal) => Promise<Shout[]>, inMemory: Record<string, string> = {}) {
   const shoutcloud = {
-    fromMemory: jest.fn((_texts: readonly string[]) => inMemory),
+    fromMemory: jest.fn((text: string): Shout | Miss =>
+      text in inMemory ? { output: inMemory[text], provenance: 'memory' } : new Miss(new ShoutKey(text), undefined),
+    ),
     shout: jest.fn(shout),
   };
   const module = await Test.createTestingModule({
@@ -15,54 +18,61 @@ async function serviceWith(shout: (texts: readonly string[], signal: AbortSignal
   return { service: module.get(TransformService), shoutcloud };
 }
 
-const upstream = async (texts: readonly string[]) => texts.map((text) => ({ output: text.toUpperCase(), provenance: 'upstream' as const }));
+const upstream = async (misses: readonly Miss[]) => misses.map(({ key }) => ({ output: key.text.toUpperCase(), provenance: 'upstream' as const }));
+const never = new AbortController().signal;
 
 describe('TransformService', () => {
-  it('reverses every text by grapheme and asks Shoutcloud for all of them at once, with the signal it was given', async () => {
-    const { service, shoutcloud } = await serviceWith(upstream);
+  it('reverses each text once, answers what memory holds, and asks Shoutcloud for the rest at once with the signal', async () => {
+    const { service, shoutcloud } = await serviceWith(upstream, { ba: 'BA' });
     const signal = new AbortController().signal;
-    expect(await service.transform(['e\u0301x', 'ab🇫🇷'], signal)).toEqual([
+    const { answers, missing } = service.fromMemory(['e\u0301x', 'ab', 'cd🇫🇷']);
+    expect(shoutcloud.fromMemory.mock.calls).toEqual([['xe\u0301'], ['ba'], ['🇫🇷dc']]);
+    expect(answers[1]).toEqual({ data: 'BA', source: 'memory' });
+    expect(missing?.misses.map(({ key }) => key.text)).toEqual(['xe\u0301', '🇫🇷dc']);
+    expect(await service.transform(missing!, signal)).toEqual([
       { data: 'XE\u0301', source: 'upstream' },
-      { data: '🇫🇷BA', source: 'upstream' },
+      { data: 'BA', source: 'memory' },
+      { data: '🇫🇷DC', source: 'upstream' },
     ]);
+    // The misses handed on are the ones the in-process lookup made: nothing is looked up twice.
+    expect(shoutcloud.fromMemory).toHaveBeenCalledTimes(3);
     expect(shoutcloud.shout).toHaveBeenCalledTimes(1);
-    expect(shoutcloud.shout).toHaveBeenCalledWith(['xe\u0301', '🇫🇷ba'], signal);
+    expect(shoutcloud.shout).toHaveBeenCalledWith(missing!.misses, signal);
   });
 
   it('answers "" itself and keeps every answer in its place', async () => {
     const { service, shoutcloud } = await serviceWith(upstream);
-    expect(await service.transform(['', 'ab', '', 'cd'], new AbortController().signal)).toEqual([
+    const { missing } = service.fromMemory(['', 'ab', '', 'cd']);
+    expect(await service.transform(missing!, never)).toEqual([
       { data: '', source: 'empty' },
       { data: 'BA', source: 'upstream' },
       { data: '', source: 'empty' },
       { data: 'DC', source: 'upstream' },
     ]);
-    expect(shoutcloud.shout.mock.calls[0][0]).toEqual(['ba', 'dc']);
+    expect(shoutcloud.fromMemory.mock.calls).toEqual([['ba'], ['dc']]);
+  });
+
+  it('hands nothing on when memory answers every text', async () => {
+    const { service, shoutcloud } = await serviceWith(upstream, { ba: 'BA' });
+    expect(service.fromMemory(['', 'ab'])).toEqual({
+      answers: [
+        { data: '', source: 'empty' },
+        { data: 'BA', source: 'memory' },
+      ],
+      missing: undefined,
+    });
+    expect(service.fromMemory([])).toEqual({ answers: [], missing: undefined });
+    expect(shoutcloud.shout).not.toHaveBeenCalled();
   });
 
   it('passes on where each answer came from', async () => {
     const { service } = await serviceWith(async () => [{ output: 'X', provenance: 'stale' }]);
-    expect(await service.transform(['x'], new AbortController().signal)).toEqual([{ data: 'X', source: 'stale' }]);
-  });
-
-  it('answers from memory synchronously, asking for the reversed texts that are not empty', async () => {
-    const { service, shoutcloud } = await serviceWith(upstream, [{ output: 'BA', provenance: 'memory' }]);
-    expect(service.fromMemory(['', 'ab'])).toEqual([
-      { data: '', source: 'empty' },
-      { data: 'BA', source: 'memory' },
-    ]);
-    expect(shoutcloud.fromMemory).toHaveBeenCalledWith(['ba']);
-    expect(shoutcloud.shout).not.toHaveBeenCalled();
-  });
-
-  it('has nothing from memory when Shoutcloud has nothing there', async () => {
-    const { service } = await serviceWith(upstream, undefined);
-    expect(service.fromMemory(['ab'])).toBeUndefined();
+    expect(await service.transform(service.fromMemory(['x']).missing!, never)).toEqual([{ data: 'X', source: 'stale' }]);
   });
 
   it('rejects with what Shoutcloud rejects with', async () => {
     const reason = new Error('the client left');
     const { service } = await serviceWith(() => Promise.reject(reason));
-    await expect(service.transform(['x'], new AbortController().signal)).rejects.toBe(reason);
+    await expect(service.transform(service.fromMemory(['x']).missing!, never)).rejects.toBe(reason);
   });
 });

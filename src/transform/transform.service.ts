@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ShoutcloudService, type Provenance, type Shout } from '../shoutcloud/shoutcloud.service.js';
+import { Miss, ShoutcloudService, type Provenance } from '../shoutcloud/shoutcloud.service.js';
 import { reverseGraphemes } from './reverse-graphemes.js';
 
 /** One transformed text, and where its capitals came from (`empty`: nothing to upper-case). */
@@ -8,40 +8,63 @@ export interface Transformed {
   source: Provenance | 'empty';
 }
 
+/** The texts the in-process tier could not answer: where each goes, and what Shoutcloud is to be asked. */
+export interface Missing {
+  /** Every text's answer, in order, with a hole at each of {@link at}. */
+  readonly answers: Transformed[];
+  readonly at: number[];
+  readonly misses: Miss[];
+}
+
+/** What {@link TransformService.fromMemory} could answer, and what it hands on. */
+export interface Recall {
+  /** Every text's answer, in order, when `missing` is undefined. */
+  readonly answers: Transformed[];
+  /** What is left for {@link TransformService.transform}; undefined when every text is answered. */
+  readonly missing: Missing | undefined;
+}
+
 const EMPTY: Transformed = { data: '', source: 'empty' };
-const notEmpty = (text: string) => text !== '';
 
 /**
- * Reverses each text by grapheme clusters, then has Shoutcloud upper-case them all at once.
- * `""` needs neither an upstream call nor a cache entry.
+ * Reverses each text by grapheme clusters, then has Shoutcloud upper-case them: from memory
+ * first, then all the misses at once. `""` needs neither an upstream call nor a cache entry.
  */
 @Injectable()
 export class TransformService {
   constructor(private readonly shoutcloud: ShoutcloudService) {}
 
   /**
-   * The fast path, asked first: every text transformed, synchronously, when all their capitals
-   * are fresh in this process; otherwise undefined, and the caller asks {@link transform}.
+   * The fast path, asked first, synchronously: each text reversed once and answered when its
+   * capitals are fresh in this process; the rest handed on, for {@link transform}.
    */
-  fromMemory(texts: readonly string[]): Transformed[] | undefined {
-    const reversed = texts.map(reverseGraphemes);
-    const shouts = this.shoutcloud.fromMemory(reversed.filter(notEmpty));
-    return shouts && inOrder(reversed, shouts);
+  fromMemory(texts: readonly string[]): Recall {
+    const answers: Transformed[] = [];
+    let missing: { answers: Transformed[]; at: number[]; misses: Miss[] } | undefined;
+    for (let i = 0; i < texts.length; i++) {
+      const reversed = reverseGraphemes(texts[i]);
+      if (reversed === '') {
+        answers.push(EMPTY);
+        continue;
+      }
+      const found = this.shoutcloud.fromMemory(reversed);
+      if (found instanceof Miss) {
+        missing ??= { answers, at: [], misses: [] };
+        missing.at.push(i);
+        missing.misses.push(found);
+        // A hole, filled by transform().
+        answers.push(undefined!);
+      } else {
+        answers.push({ data: found.output, source: found.provenance });
+      }
+    }
+    return { answers, missing };
   }
 
   /** Every text transformed, in order; rejects with the signal's reason once it aborts. */
-  async transform(texts: readonly string[], signal: AbortSignal): Promise<Transformed[]> {
-    const reversed = texts.map(reverseGraphemes);
-    return inOrder(reversed, await this.shoutcloud.shout(reversed.filter(notEmpty), signal));
+  async transform({ answers, at, misses }: Missing, signal: AbortSignal): Promise<Transformed[]> {
+    const shouts = await this.shoutcloud.shout(misses, signal);
+    for (let i = 0; i < at.length; i++) answers[at[i]] = { data: shouts[i].output, source: shouts[i].provenance };
+    return answers;
   }
-}
-
-/** The transformed texts in order, from the shouts of the non-empty ones. */
-function inOrder(reversed: readonly string[], shouts: readonly Shout[]): Transformed[] {
-  let next = 0;
-  return reversed.map((text) => {
-    if (text === '') return EMPTY;
-    const { output, provenance } = shouts[next++];
-    return { data: output, source: provenance };
-  });
 }

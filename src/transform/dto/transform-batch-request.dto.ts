@@ -1,14 +1,15 @@
 import { IsArray, ValidateBy, type ValidationOptions } from 'class-validator';
-import { inputLimits } from '../transform.config.js';
+import { ConfiguredLimit, limitOf } from '../body-validation.js';
 
-/** At most `BATCH_MAX_ITEMS` items, read when validating. */
+/** At most `BATCH_MAX_ITEMS` items. */
 function HasAtMostBatchMaxItems(options?: ValidationOptions) {
   return ValidateBy(
     {
       name: 'hasAtMostBatchMaxItems',
+      constraints: [new ConfiguredLimit('batchMaxItems')],
       validator: {
-        validate: (value: unknown) => !Array.isArray(value) || value.length <= inputLimits.batchMaxItems,
-        defaultMessage: () => `data must have at most ${inputLimits.batchMaxItems} items`,
+        validate: (value: unknown, args) => !Array.isArray(value) || value.length <= limitOf(args!),
+        defaultMessage: (args) => `data must have at most ${limitOf(args!)} items`,
       },
     },
     options,

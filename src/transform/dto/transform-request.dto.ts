@@ -1,6 +1,6 @@
 import { IsString, ValidateBy, type ValidationOptions } from 'class-validator';
 import { codePointLength } from '../../shoutcloud/code-points.js';
-import { inputLimits } from '../transform.config.js';
+import { ConfiguredLimit, limitOf } from '../body-validation.js';
 
 /** Rejects lone surrogates: they are not Unicode text and cannot be sent upstream as UTF-8. */
 function IsWellFormedUnicode(options?: ValidationOptions) {
@@ -22,13 +22,14 @@ function HasAtMostMaxInputLength(options?: ValidationOptions) {
   return ValidateBy(
     {
       name: 'hasAtMostMaxInputLength',
+      constraints: [new ConfiguredLimit('maxInputLength')],
       validator: {
-        validate: (value: unknown) => {
-          const max = inputLimits.maxInputLength;
+        validate: (value: unknown, args) => {
+          const max = limitOf(args!);
           // Every code point is one or two UTF-16 units, so short strings skip the count.
           return typeof value !== 'string' || value.length <= max || codePointLength(value) <= max;
         },
-        defaultMessage: () => `data must be at most ${inputLimits.maxInputLength} characters (Unicode code points)`,
+        defaultMessage: (args) => `data must be at most ${limitOf(args!)} characters (Unicode code points)`,
       },
     },
     options,
