@@ -16,6 +16,8 @@ export const appConfig = configNamespace('app', (env) => ({
     maxBodyBytes: env.MAX_BODY_BYTES_IN_FLIGHT ?? Math.floor(getHeapStatistics().heap_size_limit / 32),
     bodyLimit: env.MAX_BODY_BYTES,
     maxConnections: env.MAX_CONNECTIONS ?? within(getHeapStatistics().heap_size_limit / (32 * KiB), 1024, 65_536),
+    maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY_MS,
+    maxHeapUsedBytes: Math.floor(getHeapStatistics().heap_size_limit * 0.9),
   },
   trustProxyHops: env.TRUST_PROXY_HOPS,
   requestTimeoutMs: env.REQUEST_TIMEOUT_MS,

@@ -171,25 +171,17 @@ export class Environment {
    */
   @toInteger @IsInt() @Min(1000) @Max(600_000) REQUEST_TIMEOUT_MS = 30_000;
 
-  /**
-   * Requests one replica reads or answers at once (the health probes aside); past it a request is
-   * answered 503 with Retry-After before its body is read. Unset: one per 64 KiB of V8's heap
-   * limit (4096 with the pod's 256 MiB), within 256..16384.
-   */
+  /** Requests in flight per replica (probes aside); past it, 503 before the body is read. Unset: heap limit / 64 KiB, 256..16384. */
   @IsOptional() @toInteger @IsInt() @Min(1) MAX_REQUESTS_IN_FLIGHT?: number = undefined;
 
-  /**
-   * Bytes of request bodies one replica holds at once, counted from Content-Length (a chunked body
-   * counts as MAX_BODY_BYTES) while being read and until answered; past it, 503 with Retry-After
-   * before the body is read. Unset: a 32nd of V8's heap limit (8 MiB with the pod's 256 MiB).
-   */
+  /** Request-body bytes in flight per replica (chunked counts as MAX_BODY_BYTES); past it, 503 before the body is read. Unset: heap limit / 32. */
   @IsOptional() @toInteger @IsInt() @Min(1024) MAX_BODY_BYTES_IN_FLIGHT?: number = undefined;
 
-  /**
-   * Open connections to one replica; past it Node closes a new one at once. Unset: one per 32 KiB
-   * of V8's heap limit (8192 with the pod's 256 MiB), within 1024..65536.
-   */
+  /** Open connections per replica; past it a new one is closed at once. Unset: heap limit / 32 KiB, 1024..65536. */
   @IsOptional() @toInteger @IsInt() @Min(1) MAX_CONNECTIONS?: number = undefined;
+
+  /** Mean event-loop delay (ms) past which a replica refuses new requests (503) until it catches up; 0: never. Default 200. */
+  @toInteger @IsInt() @Min(0) @Max(60_000) MAX_EVENT_LOOP_DELAY_MS = 200;
 
   /** Requests per minute per client IP. Unset: no limit. */
   @IsOptional() @toInteger @IsInt() @Min(1) RATE_LIMIT_PER_MINUTE?: number = undefined;

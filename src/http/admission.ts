@@ -1,5 +1,6 @@
+import underPressure, { type FastifyUnderPressureOptions } from '@fastify/under-pressure';
 import type { Socket } from 'node:net';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_SENTENCES } from '../errors/error-sentences.js';
 
 /** What one replica holds at most; past it a request is refused before its body is read. */
@@ -12,7 +13,14 @@ export interface AdmissionLimits {
   bodyLimit: number;
   /** Open connections; past it Node closes a new one at once. */
   maxConnections: number;
+  /** Mean event-loop delay over the last sample past which new requests are refused; 0: never. */
+  maxEventLoopDelayMs: number;
+  /** V8 heap in use past which new requests are refused. */
+  maxHeapUsedBytes: number;
 }
+
+/** How often the event-loop delay and the heap are sampled. */
+const PRESSURE_SAMPLE_MS = 250;
 
 /** Unanswered requests one connection may have: a client that pipelines more and reads nothing is cut off. */
 const MAX_PIPELINED_PER_CONNECTION = 16;
@@ -29,6 +37,12 @@ interface ConnectionState {
 
 const OVERLOADED_BODY = JSON.stringify({ statusCode: 503, error: ERROR_SENTENCES.overloaded });
 
+/** Readies the quick 503 and returns its body; the body is not read, so the connection closes. */
+function overloaded(reply: FastifyReply): string {
+  reply.code(503).header('retry-after', '1').header('connection', 'close').header('content-type', 'application/json');
+  return OVERLOADED_BODY;
+}
+
 /** The probes keep answering whatever the load: a replica at its limit is busy, not dead. */
 const isProbe = (request: FastifyRequest) => request.routeOptions.url?.startsWith('/health') === true;
 
@@ -44,7 +58,10 @@ function declaredBodyBytes(request: FastifyRequest, bodyLimit: number): number {
  * (decided from the headers, before a byte of the body is buffered: past either bound the answer
  * is a 503 with `Retry-After: 1` and the connection is closed), connections, and per connection
  * the answers a client leaves unread (a client that pipelines requests and never reads its
- * answers would otherwise make the process hold every answer).
+ * answers would otherwise make the process hold every answer). Within those bounds the work can
+ * still be more than the CPU does in time (large batches arriving as fast as they are answered):
+ * `@fastify/under-pressure` then refuses new requests the same way while the event loop runs late
+ * or the heap is nearly full, so the liveness probe is answered and the backlog drains.
  */
 export class AdmissionControl {
   private requests = 0;
@@ -60,6 +77,15 @@ export class AdmissionControl {
 
   install(fastify: FastifyInstance): void {
     fastify.server.maxConnections = this.limits.maxConnections;
+    void fastify.register(underPressure, {
+      maxEventLoopDelay: this.limits.maxEventLoopDelayMs,
+      maxHeapUsedBytes: this.limits.maxHeapUsedBytes,
+      sampleInterval: PRESSURE_SAMPLE_MS,
+      // under-pressure sends what the handler returns, and goes on when it returns nothing; its
+      // types only allow the latter.
+      pressureHandler: ((request: FastifyRequest, reply: FastifyReply) =>
+        isProbe(request) ? undefined : overloaded(reply)) as unknown as FastifyUnderPressureOptions['pressureHandler'],
+    });
     fastify.addHook('onRequest', (request, reply, done) => {
       const { socket } = request.raw;
       // The rest of a burst of pipelined requests read with the one that got the connection cut.
@@ -70,12 +96,7 @@ export class AdmissionControl {
       const bytes = probe ? 0 : declaredBodyBytes(request, this.limits.bodyLimit);
       if (!probe && (this.requests >= this.limits.maxRequests || this.bodyBytes + bytes > this.limits.maxBodyBytes)) {
         reply.raw.once('close', () => this.answered(socket, connection));
-        return void reply
-          .code(503)
-          .header('retry-after', '1')
-          .header('connection', 'close')
-          .header('content-type', 'application/json')
-          .send(OVERLOADED_BODY);
+        return void reply.send(overloaded(reply));
       }
       if (!probe) {
         this.requests++;
