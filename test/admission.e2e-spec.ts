@@ -122,7 +122,7 @@ describe('floods against a process with the pod heap', () => {
 
   beforeAll(async () => {
     upstream = await startShoutcloudServer();
-    app = await startApp({ SHOUTCLOUD_URL: upstream.url, LOG_LEVEL: 'warn', NODE_OPTIONS: '--max-old-space-size=256' });
+    app = await startApp({ SHOUTCLOUD_URL: upstream.url, LOG_LEVEL: 'warn', NODE_OPTIONS: '--max-old-space-size=256', MAX_EVENT_LOOP_DELAY_MS: '200' });
   });
   afterAll(async () => {
     await app?.stop();

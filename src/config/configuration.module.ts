@@ -1,11 +1,10 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { metricsConfig } from '../metrics/metrics.config.js';
 import { redisConfig } from '../redis/redis.config.js';
 import { appConfig } from './app.config.js';
 import { namespaceProvider } from './config-namespace.js';
 import { Environment } from './environment.js';
 
-const NAMESPACES = [appConfig, metricsConfig, redisConfig];
+const NAMESPACES = [appConfig, redisConfig];
 
 /**
  * The app's validated environment, and the configuration namespaces several modules inject (the

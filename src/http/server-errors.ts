@@ -3,7 +3,6 @@ import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type Serv
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_SENTENCES } from '../errors/error-sentences.js';
-import type { MetricsService } from '../metrics/metrics.service.js';
 import { API_SECURITY_HEADERS } from './security-headers.js';
 
 // Answers that Node's HTTP server and Fastify would otherwise write in their own shape, before
@@ -12,6 +11,11 @@ import { API_SECURITY_HEADERS } from './security-headers.js';
 // a CONNECT (which Node never hands to Fastify), a request caught by shutdown. Each
 // gets the API's error body, `Content-Type: application/json`, an `X-Request-Id` and the
 // security headers, and is counted in the request metrics (under route `unmatched`).
+
+/** Where an answer given before any route is counted (the metrics service). */
+export interface UnmatchedAnswerCounter {
+  countAnswer(route: string, method: string, status: number): void;
+}
 
 /** The route label of answers given before a route was matched. */
 const UNMATCHED = 'unmatched';
@@ -54,7 +58,7 @@ function answerOnSocket(socket: Socket, status: number, sentence: string, extra:
  * (which takes {@link answerFrameworkError} as an option), installed on it once the metrics exist.
  */
 export class ServerErrorAnswers {
-  private metrics: MetricsService | undefined;
+  private metrics: UnmatchedAnswerCounter | undefined;
   private closing = false;
 
   constructor(private readonly requestTimeoutMs: number) {}
@@ -80,7 +84,7 @@ export class ServerErrorAnswers {
    * requests that arrive while the server closes (a 503 with `Retry-After`, so the client sends
    * it again to another replica).
    */
-  install(fastify: FastifyInstance, metrics: MetricsService): void {
+  install(fastify: FastifyInstance, metrics: UnmatchedAnswerCounter): void {
     this.metrics = metrics;
     fastify.server.removeAllListeners('clientError');
     fastify.server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
@@ -120,6 +124,6 @@ export class ServerErrorAnswers {
 
   /** An answer given before any route, where the metrics hooks do not run. */
   private count(status: number, method = 'UNKNOWN'): void {
-    if (this.metrics) this.metrics.httpSeriesFor(UNMATCHED, method, status).answered++;
+    this.metrics?.countAnswer(UNMATCHED, method, status);
   }
 }

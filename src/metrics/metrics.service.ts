@@ -257,6 +257,11 @@ export class MetricsService implements OnModuleInit {
     return series;
   }
 
+  /** One answer given without a timed request: what Node and Fastify answer before any route. */
+  countAnswer(route: string, method: string, status: number): void {
+    this.httpSeriesFor(route, method, status).answered++;
+  }
+
   /** Every metric in Prometheus's text format, as a scrape gets it. */
   exposition(): Promise<string> {
     return this.registry.metrics();

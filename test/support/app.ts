@@ -29,12 +29,14 @@ export interface TestApp {
  * Creates the app with `env` as its whole environment (nothing is read from `process.env`;
  * `LOG_LEVEL` defaults to info as in production) and listens on a free port of 127.0.0.1, its
  * metrics on another. Each scrape renders the metrics afresh (`METRICS_CACHE_MS=0`), so a test
- * reads what it just did.
+ * reads what it just did. No shedding on event-loop delay (`MAX_EVENT_LOOP_DELAY_MS=0`): the app
+ * shares its event loop with the test and with the other apps of the worker, so that delay says
+ * how busy the worker is, not the app; a test of the shedding sets it.
  */
 export async function startTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
   const written: string[] = [];
   const app = await createApp(
-    { LOG_LEVEL: 'info', HOST: '127.0.0.1', METRICS_PORT: '0', METRICS_CACHE_MS: '0', ...env },
+    { LOG_LEVEL: 'info', HOST: '127.0.0.1', METRICS_PORT: '0', METRICS_CACHE_MS: '0', MAX_EVENT_LOOP_DELAY_MS: '0', ...env },
     { logDestination: { write: (line: string) => void written.push(line) } },
   );
   await app.listen({ port: 0, host: '127.0.0.1' });
