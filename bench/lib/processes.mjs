@@ -146,11 +146,16 @@ export async function startProcess({ name, script, env = {}, nodeArgs = [], read
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 
+  // A build from before the metrics port serves /metrics on its API port.
+  const ownMetricsPort = await httpCall(`http://127.0.0.1:${metricsPort}/metrics`, { timeoutMs: 2000 }).then(
+    () => true,
+    () => false,
+  );
   return {
     name,
     url,
     /** Where the service serves `/metrics`. */
-    metricsUrl: `http://127.0.0.1:${metricsPort}`,
+    metricsUrl: ownMetricsPort ? `http://127.0.0.1:${metricsPort}` : url,
     pid: child.pid,
     startMs,
     child,
