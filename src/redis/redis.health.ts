@@ -20,12 +20,12 @@ export class RedisHealthIndicator {
   check(key = 'redis') {
     const indicator = this.health.check(key);
     if (!this.redis.enabled) return indicator.up({ configured: false });
-    const sentinel = this.redis.config.sentinel;
     return indicator.up({
       configured: true,
       via: this.redis.via,
       primary: this.redis.primary ?? null,
-      ...(sentinel && { sentinelMaster: sentinel.master, failovers: this.redis.failovers }),
+      ...(this.redis.via === 'sentinel' && { failovers: this.redis.failovers }),
+      ...this.redis.details,
       connected: this.redis.ready,
       breaker: this.redis.breakerState,
       ...(this.redis.serverVersion && { version: this.redis.serverVersion }),
