@@ -33,7 +33,7 @@ const failing = () => Promise.reject(new Error('READONLY'));
 
 function connection(overrides: Partial<typeof config> = {}) {
   const client = new FakeClient();
-  const redis = new RedisConnection({ ...config, ...overrides }, new UrlEndpoint(client as unknown as RedisClientType, config.url!));
+  const redis = new RedisConnection({ ...config, ...overrides }, new UrlEndpoint(() => client as unknown as RedisClientType, config.url!));
   const skips: RedisSkipReason[] = [];
   redis.onSkip((reason) => skips.push(reason));
   return { redis, client, skips };

@@ -47,6 +47,7 @@ export type RedisSkipReason = (typeof REDIS_SKIP_REASONS)[number];
 export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Redis');
   private outageLogged = false;
+  private outage: string | undefined;
   private readonly breaker: CircuitBreakerPolicy;
   private readonly policy: IPolicy;
   private readonly version: ServerVersion;
@@ -130,6 +131,11 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     return this.endpoint?.details() ?? {};
   }
 
+  /** Why Redis is unreachable, while it is: the last failure to connect or of the connection. */
+  get problem(): string | undefined {
+    return this.ready ? undefined : this.outage;
+  }
+
   /**
    * Runs one Redis command under the one Redis failure policy: bounded by `REDIS_TIMEOUT_MS`,
    * skipped while Redis is disconnected or the breaker is open. Resolves `undefined` when the
@@ -171,6 +177,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     if (this.shuttingDown) return;
     if (this.outageLogged) this.logger.log(`Redis is back (primary ${this.primary ?? 'unknown'}); the shared cache tier is on again`);
     this.outageLogged = false;
+    this.outage = undefined;
     // The primary may be another server: its version again. Through the breaker like any call,
     // so if the breaker opened on the node that failed (a hung primary times out), this is its
     // probe, at once rather than at the next tick.
@@ -178,9 +185,11 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   }
 
   private unreachable(error: unknown): void {
-    if (this.outageLogged || this.shuttingDown) return;
+    if (this.shuttingDown) return;
+    this.outage = reasonOf(error);
+    if (this.outageLogged) return;
     this.outageLogged = true;
-    this.logger.warn(`Redis unreachable (${reasonOf(error)}); serving from the in-process cache and Shoutcloud until it returns`);
+    this.logger.warn(`Redis unreachable (${this.outage}); serving from the in-process cache and Shoutcloud until it returns`);
   }
 
   private skip(reason: RedisSkipReason): undefined {

@@ -6,9 +6,10 @@ import { RedisConnection } from './redis.connection.js';
  * Reports Redis as information only: every replica shares it, so failing readiness on it would
  * take them all out of the Service at once. The key is always `up`; `via` says how Redis is
  * reached (`url` or `sentinel`), `primary` the address in use (through Sentinel: the primary
- * they last named, with `sentinelMaster` and the `failovers` seen), `connected` whether the
- * client holds a connection to it, `breaker` whether requests use it (`closed`) or skip it
- * because it stopped answering (`open`, `half-open` while the background probe runs).
+ * they last named, with `sentinelMaster`, the `failovers` seen and any `silentSentinels`),
+ * `connected` whether the client holds a connection to it (and while it does not, `error` why),
+ * `breaker` whether requests use it (`closed`) or skip it because it stopped answering (`open`,
+ * `half-open` while the background probe runs).
  */
 @Injectable()
 export class RedisHealthIndicator {
@@ -27,6 +28,7 @@ export class RedisHealthIndicator {
       ...(this.redis.via === 'sentinel' && { failovers: this.redis.failovers }),
       ...this.redis.details,
       connected: this.redis.ready,
+      ...(this.redis.problem && { error: this.redis.problem }),
       breaker: this.redis.breakerState,
       ...(this.redis.serverVersion && { version: this.redis.serverVersion }),
     });

@@ -3,7 +3,9 @@ import { Logger } from '@nestjs/common';
 import type { RedisSentinelType } from '@keyv/redis';
 import { EventEmitter } from 'node:events';
 import { RedisConnection, type RedisSkipReason } from './redis.connection.js';
+import type { RedisNodeAddress } from './redis.config.js';
 import { SentinelEndpoint } from './redis.sentinel-follower.js';
+import type { SentinelAnswer } from './redis.sentinel-probe.js';
 
 const failing = () => Promise.reject(new Error('READONLY'));
 
@@ -39,12 +41,22 @@ const sentinelConfig = {
 
 function throughSentinel() {
   const client = new FakeSentinel();
-  const redis = new RedisConnection(sentinelConfig, new SentinelEndpoint(client as unknown as RedisSentinelType, 'cache', 1000));
+  const ask = jest.fn(async (nodes: readonly RedisNodeAddress[]): Promise<SentinelAnswer[]> =>
+    nodes.map((node) => ({ node, primary: client.master && `${client.master.host}:${client.master.port}` })),
+  );
+  const endpoint = new SentinelEndpoint(client as unknown as RedisSentinelType, {
+    master: 'cache',
+    nodes: sentinelConfig.sentinel.nodes,
+    intervalMs: 1000,
+    create: () => client as unknown as RedisSentinelType,
+    ask,
+  });
+  const redis = new RedisConnection(sentinelConfig, endpoint);
   const skips: RedisSkipReason[] = [];
   const failovers: Array<{ from: string; to: string }> = [];
   redis.onSkip((reason) => skips.push(reason));
   redis.onFailover((failover) => failovers.push(failover));
-  return { redis, client, skips, failovers };
+  return { redis, client, skips, failovers, ask };
 }
 
 describe('RedisConnection through Sentinel', () => {
@@ -176,20 +188,73 @@ describe('RedisConnection through Sentinel', () => {
     expect(client.info).not.toHaveBeenCalled();
   });
 
-  it('when no Sentinel answered the first connection, starts it again (node-redis gives it up) until one does', async () => {
-    const { redis, client } = throughSentinel();
+  it('when node-redis gives its first connection up, asks the Sentinels every interval and starts again on those that answer', async () => {
+    const { redis, client, ask, create } = withSentinels();
     client.isReady = false;
     client.connect.mockImplementationOnce(() => Promise.reject(new Error('None of the sentinels are available')));
+    ask.mockImplementationOnce(async (nodes) => nodes.map((node) => ({ node, error: 'connect ECONNREFUSED' })));
     redis.onModuleInit();
     await jest.advanceTimersByTimeAsync(0);
     expect(client.destroy).toHaveBeenCalledTimes(1);
-    expect(client.connect).toHaveBeenCalledTimes(1);
+    expect(create).not.toHaveBeenCalled();
     await jest.advanceTimersByTimeAsync(1000);
+    expect(create.mock.calls).toEqual([[[SILENT, ANSWERING]]]);
     expect(client.connect).toHaveBeenCalledTimes(2);
     await jest.advanceTimersByTimeAsync(10_000);
     expect(client.connect).toHaveBeenCalledTimes(2);
     expect(warn.mock.calls.map(([message]) => message)).toEqual([
       'Redis unreachable (None of the sentinels are available); serving from the in-process cache and Shoutcloud until it returns',
+      'Redis Sentinel s0:26379 gave no answer (connect ECONNREFUSED); the others are asked',
+      'Redis Sentinel s1:26379 gave no answer (connect ECONNREFUSED); the others are asked',
     ]);
   });
+
+  it('asks every Sentinel each interval itself; a silent one is logged once, and its silence holds no command', async () => {
+    const { redis, client, ask, create } = withSentinels();
+    redis.onModuleInit();
+    client.primaryIs('10.0.0.1');
+    ask.mockImplementation(async () => [
+      { node: SILENT, error: 'no answer within 1000 ms' },
+      { node: ANSWERING, primary: '10.0.0.1:6379' },
+    ]);
+    await jest.advanceTimersByTimeAsync(3000);
+    expect(ask).toHaveBeenCalledTimes(3);
+    expect(create).not.toHaveBeenCalled();
+    expect(client.destroy).not.toHaveBeenCalled();
+    await expect(redis.run(async () => 'value')).resolves.toBe('value');
+    expect(warn.mock.calls.map(([message]) => message)).toEqual(['Redis Sentinel s0:26379 gave no answer (no answer within 1000 ms); the others are asked']);
+    expect(redis.details).toEqual({ sentinelMaster: 'cache', silentSentinels: ['s0:26379'] });
+
+    ask.mockImplementation(async (nodes) => nodes.map((node) => ({ node, primary: '10.0.0.1:6379' })));
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(log.mock.calls.map(([message]) => message)).toContain('Redis Sentinel s0:26379 answers again');
+    expect(redis.details).toEqual({ sentinelMaster: 'cache' });
+  });
+
+  it('when the Sentinels name another primary, starts node-redis again on the Sentinels that answer', async () => {
+    const { redis, client, ask, create } = withSentinels();
+    redis.onModuleInit();
+    client.primaryIs('10.0.0.1');
+    ask.mockImplementation(async () => [
+      { node: SILENT, error: 'no answer within 1000 ms' },
+      { node: ANSWERING, primary: '10.0.0.2:6379' },
+    ]);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(client.destroy).toHaveBeenCalledTimes(1);
+    expect(create.mock.calls).toEqual([[[ANSWERING]]]);
+    expect(client.connect).toHaveBeenCalledTimes(2);
+  });
 });
+
+const SILENT = { host: 's0', port: 26379 };
+const ANSWERING = { host: 's1', port: 26379 };
+
+/** Two Sentinels configured, the first of them silent when a test says so. */
+function withSentinels() {
+  const client = new FakeSentinel();
+  const ask = jest.fn(async (nodes: readonly RedisNodeAddress[]): Promise<SentinelAnswer[]> => nodes.map((node) => ({ node, primary: '10.0.0.1:6379' })));
+  const create = jest.fn((nodes: readonly RedisNodeAddress[]) => (nodes && client) as unknown as RedisSentinelType);
+  const endpoint = new SentinelEndpoint(client as unknown as RedisSentinelType, { master: 'cache', nodes: [SILENT, ANSWERING], intervalMs: 1000, create, ask });
+  const redis = new RedisConnection(sentinelConfig, endpoint);
+  return { redis, client, ask, create };
+}
