@@ -16,6 +16,7 @@ import {
 import { breakerStateName, type BreakerState } from '../resilience/breaker-state.js';
 import { redisCommandAttributes, SpanName, withSpan } from '../tracing/tracing.js';
 import { redisConfig } from './redis.config.js';
+import { configurationProblem } from './redis.configuration-problem.js';
 import { reasonOf, type RedisCommands, type RedisEndpoint, type RedisFailover, type RedisVia } from './redis.endpoint.js';
 import { ServerVersion } from './redis.server-version.js';
 
@@ -48,6 +49,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Redis');
   private outageLogged = false;
   private outage: string | undefined;
+  private misconfiguration: string | undefined;
   private readonly breaker: CircuitBreakerPolicy;
   private readonly policy: IPolicy;
   private readonly version: ServerVersion;
@@ -137,6 +139,14 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
+   * What to fix, while the last failure was one no retry cures (a database, credentials or
+   * permissions the server refuses); cleared by the next command that succeeds.
+   */
+  get configurationError(): string | undefined {
+    return this.misconfiguration;
+  }
+
+  /**
    * Runs one Redis command under the one Redis failure policy: bounded by `REDIS_TIMEOUT_MS`,
    * skipped while Redis is disconnected or the breaker is open. Resolves `undefined` when the
    * command was skipped, failed or ran out of time, so a caller on a request's path goes on
@@ -152,11 +162,14 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     if (this.breaker.state !== CircuitState.Closed) return this.skip('breaker_open');
     try {
       // Inside the try, so a timeout or failure is recorded on the span before it is swallowed.
-      return await withSpan(SpanName.RedisCommand, redisCommandAttributes(operation), () =>
+      const result = await withSpan(SpanName.RedisCommand, redisCommandAttributes(operation), () =>
         this.policy.execute(() => command(endpoint.commands)),
       );
+      this.misconfiguration = undefined;
+      return result;
     } catch (error) {
       this.logger.debug(`Redis call skipped: ${(error as Error).message}`);
+      this.commandFailed(error);
       return this.skip(error instanceof TaskCancelledError ? 'timeout' : 'error');
     }
   }
@@ -187,9 +200,30 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private unreachable(error: unknown): void {
     if (this.shuttingDown) return;
     this.outage = reasonOf(error);
-    if (this.outageLogged) return;
+    if (this.misconfigured(this.outage) || this.outageLogged) return;
     this.outageLogged = true;
     this.logger.warn(`Redis unreachable (${this.outage}); serving from the in-process cache and Shoutcloud until it returns`);
+  }
+
+  /** A command refused for a reason no retry cures is named as such. */
+  private commandFailed(error: unknown): void {
+    if (!(error instanceof TaskCancelledError)) this.misconfigured(reasonOf(error));
+  }
+
+  /**
+   * True when `reason` is a configuration problem: recorded for /health, and logged once (and
+   * again only when it changes), in place of an outage line that would send an operator to Redis.
+   */
+  private misconfigured(reason: string): boolean {
+    const fix = configurationProblem(reason);
+    if (!fix) return false;
+    if (fix !== this.misconfiguration) {
+      this.logger.error(`Redis configuration problem (${reason}): ${fix}; serving from the in-process cache and Shoutcloud until it is fixed`);
+    }
+    this.misconfiguration = fix;
+    // Counted as logged: once fixed, the way back is reported like any outage's.
+    this.outageLogged = true;
+    return true;
   }
 
   private skip(reason: RedisSkipReason): undefined {
@@ -203,7 +237,8 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
       this.skipping = true;
       const failure = this.breaker.lastFailure;
       const cause = failure && 'error' in failure ? failure.error.message : 'unknown';
-      this.logger.warn(
+      // A configuration problem has its own line; the breaker opening on it is no news.
+      if (!this.misconfigured(cause)) this.logger.warn(
         `Redis failed ${this.config.breakerThreshold} calls in a row (last: ${cause}); requests skip it, ` +
           `a background PING checks it every ${this.config.probeIntervalMs} ms`,
       );
@@ -223,11 +258,26 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     const endpoint = this.endpoint;
     if (!endpoint) return;
     // A failure opens the breaker again, which schedules the next probe.
-    this.policy.execute(() => endpoint.commands.ping()).catch(() => undefined);
+    this.policy.execute(() => endpoint.commands.ping()).then(
+      () => (this.misconfiguration = undefined),
+      (error: unknown) => this.commandFailed(error),
+    );
   }
 
   private readServerVersion(): void {
     const endpoint = this.endpoint;
-    if (endpoint) this.version.read(() => endpoint.commands.info('server'));
+    if (!endpoint) return;
+    this.version.read(() =>
+      endpoint.commands.info('server').then(
+        (info) => {
+          this.misconfiguration = undefined;
+          return info;
+        },
+        (error: unknown) => {
+          this.commandFailed(error);
+          throw error;
+        },
+      ),
+    );
   }
 }

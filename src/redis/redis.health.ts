@@ -7,7 +7,8 @@ import { RedisConnection } from './redis.connection.js';
  * take them all out of the Service at once. The key is always `up`; `via` says how Redis is
  * reached (`url` or `sentinel`), `primary` the address in use (through Sentinel: the primary
  * they last named, with `sentinelMaster`, the `failovers` seen and any `silentSentinels`),
- * `connected` whether the client holds a connection to it (and while it does not, `error` why),
+ * `connected` whether the client holds a connection to it (and while it does not, `error` why;
+ * `configurationError` what to fix when Redis refuses the configuration),
  * `breaker` whether requests use it (`closed`) or skip it because it stopped answering (`open`,
  * `half-open` while the background probe runs).
  */
@@ -29,6 +30,7 @@ export class RedisHealthIndicator {
       ...this.redis.details,
       connected: this.redis.ready,
       ...(this.redis.problem && { error: this.redis.problem }),
+      ...(this.redis.configurationError && { configurationError: this.redis.configurationError }),
       breaker: this.redis.breakerState,
       ...(this.redis.serverVersion && { version: this.redis.serverVersion }),
     });

@@ -9,6 +9,7 @@ import { UrlEndpoint } from './redis.url.js';
 class FakeClient extends EventEmitter {
   isReady = false;
   isOpen = false;
+  ping = jest.fn(async (): Promise<string> => 'PONG');
   info = jest.fn(async (): Promise<string> => '# Server\r\nredis_version:7.0.15\r\n');
   connect = jest.fn(async () => {
     this.isOpen = true;
@@ -74,5 +75,52 @@ describe('UrlEndpoint', () => {
     expect(redis.ready).toBe(true);
     expect(redis.problem).toBeUndefined();
     expect(redis.serverVersion).toBe('7.0.15');
+  });
+});
+
+describe('RedisConnection: a configuration problem', () => {
+  let warn: jest.SpiedFunction<Logger['warn']>;
+  let error: jest.SpiedFunction<Logger['error']>;
+
+  beforeEach(() => {
+    jest.useFakeTimers();
+    warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
+  });
+
+  afterEach(() => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
+
+  it('refused at every handshake: one error line naming what to fix, no outage line, and the fix in /health', async () => {
+    const client = new FakeClient();
+    const redis = new RedisConnection(config, new UrlEndpoint(() => client as unknown as RedisClientType, config.url));
+    for (let i = 0; i < 3; i++) client.emit('error', new Error('ERR DB index is out of range'));
+    expect(error.mock.calls.map(([message]) => message)).toEqual([
+      'Redis configuration problem (ERR DB index is out of range): the database number in REDIS_URL does not exist on the server; ' +
+        'serving from the in-process cache and Shoutcloud until it is fixed',
+    ]);
+    expect(warn).not.toHaveBeenCalled();
+    expect(redis.configurationError).toBe('the database number in REDIS_URL does not exist on the server');
+    expect(redis.problem).toBe('ERR DB index is out of range');
+  });
+
+  it('refused on every command: named once, the breaker opening on it is no news, and a command that succeeds clears it', async () => {
+    const client = new FakeClient();
+    client.isReady = true;
+    const redis = new RedisConnection(config, new UrlEndpoint(() => client as unknown as RedisClientType, config.url));
+    const noAuth = () => Promise.reject(new Error('NOAUTH Authentication required.'));
+    for (let i = 0; i < 5; i++) await redis.run(noAuth);
+    expect(redis.breakerState).toBe('open');
+    expect(error.mock.calls.map(([message]) => message)).toEqual([expect.stringMatching(/^Redis configuration problem \(NOAUTH Authentication required\.\): the server requires a password and none is given/)]);
+    expect(warn).not.toHaveBeenCalled();
+    expect(redis.configurationError).toMatch(/requires a password/);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(redis.breakerState).toBe('closed');
+    await redis.run(async () => 'value');
+    expect(redis.configurationError).toBeUndefined();
   });
 });

@@ -37,6 +37,8 @@ export class RedisServers {
 
   /** Starts `redis-server` with `args` (in a directory of its own) and waits for `ready` in its output. */
   async start(port: number, args: string[], ready: RegExp, dir = this.directory('e2e-redis-')): Promise<RedisServer> {
+    const requirePass = args.indexOf('--requirepass');
+    const password = requirePass >= 0 ? args[requirePass + 1] : undefined;
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
     this.processes.add(child);
     child.once('exit', () => this.processes.delete(child));
@@ -53,7 +55,7 @@ export class RedisServers {
     });
     // Named, so a check that the apps never connect to a node can tell this connection apart;
     // reconnecting, since Sentinel ends every client connection of a node whose role it changes.
-    const admin = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: 50 }, name: 'e2e-admin' }) as RedisClientType;
+    const admin = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: 50 }, name: 'e2e-admin', password }) as RedisClientType;
     admin.on('error', () => undefined);
     await admin.connect();
     const server = { port, address: `127.0.0.1:${port}`, child, dir, admin, output: () => output };
