@@ -10,6 +10,7 @@ import { UrlEndpoint } from './redis.url.js';
 const config = {
   url: 'redis://redis.test:6379' as string | undefined,
   sentinel: undefined as ConfigType<typeof redisConfig>['sentinel'],
+  cluster: undefined,
   username: undefined,
   password: undefined,
   commandTimeoutMs: 100,

@@ -7,7 +7,7 @@ import {
   TaskCancelledError,
   TimeoutStrategy,
   circuitBreaker,
-  handleAll,
+  handleWhen,
   timeout,
   wrap,
   type CircuitBreakerPolicy,
@@ -27,6 +27,10 @@ export type { RedisCommands, RedisFailover, RedisVia } from './redis.endpoint.js
  * Redis is not configured.
  */
 export const REDIS_ENDPOINT = Symbol('REDIS_ENDPOINT');
+
+/** node-redis's refusal to send on a connection that is closed or not (yet) open. */
+const isDisconnected = (error: unknown) =>
+  error instanceof Error && (error.message === 'The client is closed' || error.message === 'The client is offline');
 
 /**
  * Why a request went on without Redis: `disconnected` and `breaker_open` (nothing sent),
@@ -72,7 +76,12 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   ) {
     // halfOpenAfter 0: requests only call through the breaker while it is closed, so the one
     // call that can half-open it is the background probe, on the probe's own schedule.
-    this.breaker = circuitBreaker(handleAll, { halfOpenAfter: 0, breaker: new ConsecutiveBreaker(config.breakerThreshold) });
+    // A node known to be disconnected (a cluster's primary that is away) fails at once and costs
+    // nothing: it is no reason to stop using the nodes that answer.
+    this.breaker = circuitBreaker(
+      handleWhen((error) => !isDisconnected(error)),
+      { halfOpenAfter: 0, breaker: new ConsecutiveBreaker(config.breakerThreshold) },
+    );
     // Aggressive: a Redis call cannot be cancelled, so past its budget the caller stops waiting.
     // abortOnReturn off: nobody listens to the signal, aborting it would only cost an exception.
     const budget = timeout(config.commandTimeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
@@ -170,7 +179,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     } catch (error) {
       this.logger.debug(`Redis call skipped: ${(error as Error).message}`);
       this.commandFailed(error);
-      return this.skip(error instanceof TaskCancelledError ? 'timeout' : 'error');
+      return this.skip(error instanceof TaskCancelledError ? 'timeout' : isDisconnected(error) ? 'disconnected' : 'error');
     }
   }
 

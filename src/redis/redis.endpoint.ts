@@ -7,8 +7,8 @@ import { EventEmitter } from 'cockatiel';
  */
 export type RedisCommands = Pick<RedisClientType, 'get' | 'set' | 'del' | 'multi' | 'ping' | 'info'>;
 
-/** How Redis is reached: `url` (`REDIS_URL`) or `sentinel` (`REDIS_SENTINELS`). */
-export type RedisVia = 'url' | 'sentinel';
+/** How Redis is reached: `url` (`REDIS_URL`), `sentinel` (`REDIS_SENTINELS`) or `cluster` (`REDIS_CLUSTER_NODES`). */
+export type RedisVia = 'url' | 'sentinel' | 'cluster';
 
 /** A change of the primary in use. */
 export interface RedisFailover {

@@ -31,6 +31,7 @@ class FakeSentinel extends EventEmitter {
 
 const sentinelConfig = {
   url: undefined,
+  cluster: undefined,
   username: undefined,
   password: undefined,
   commandTimeoutMs: 100,

@@ -24,6 +24,7 @@ class FakeClient extends EventEmitter {
 const config = {
   url: 'redis://redis.test:6379',
   sentinel: undefined,
+  cluster: undefined,
   username: undefined,
   password: undefined,
   commandTimeoutMs: 100,
