@@ -92,6 +92,28 @@ export class RedisServers {
     return this.start(port, [conf, '--sentinel'], /Sentinel ID is|monitor master/, dir);
   }
 
+  /**
+   * A Redis Cluster of `ports.length` nodes (three primaries, a replica each, for six), made by
+   * `redis-cli --cluster create`; resolves once every node says `cluster_state:ok`. A node that
+   * misses `nodeTimeoutMs` is failed over by its replica.
+   */
+  async cluster(ports: number[], nodeTimeoutMs: number): Promise<RedisServer[]> {
+    const nodes = await Promise.all(
+      ports.map((port) => this.node(port, undefined, clusterNodeArgs(nodeTimeoutMs))),
+    );
+    const create = spawn('redis-cli', ['--cluster', 'create', ...nodes.map((node) => node.address), '--cluster-replicas', '1', '--cluster-yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    create.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    create.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [code] = (await once(create, 'exit')) as [number | null];
+    if (code !== 0) throw new Error(`redis-cli --cluster create exited with ${code}:\n${output}`);
+    await eventually(async () => {
+      for (const node of nodes) if (!/^cluster_state:ok/m.test(String(await node.admin.sendCommand(['CLUSTER', 'INFO'])))) return false;
+      return true;
+    }, 'every cluster node says cluster_state:ok', 30_000);
+    return nodes;
+  }
+
   /** A TCP server on loopback that accepts connections and never sends a byte: a silent Redis or Sentinel. */
   async silent(): Promise<{ port: number; address: string; accepted(): number }> {
     let accepted = 0;
@@ -127,6 +149,21 @@ export class RedisServers {
     return dir;
   }
 }
+
+/**
+ * A cluster node's settings: failed over after `nodeTimeoutMs`; the slots of the other primaries
+ * served while one is away (Redis refuses every slot by default then).
+ */
+export const clusterNodeArgs = (nodeTimeoutMs: number) => [
+  '--cluster-enabled',
+  'yes',
+  '--cluster-config-file',
+  'nodes.conf',
+  '--cluster-node-timeout',
+  String(nodeTimeoutMs),
+  '--cluster-require-full-coverage',
+  'no',
+];
 
 export const unique = (label: string) => `${label}-${Math.random().toString(36).slice(2)}`;
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
