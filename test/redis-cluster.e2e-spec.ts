@@ -1,7 +1,7 @@
 import { startShoutcloudServer, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
-import { freePortOutsideEphemeralRange, startApp, startApps, type AppProcess } from './support/app-process.js';
+import { startApp, startApps, type AppProcess } from './support/app-process.js';
 import { postJson, send, type RawResponse } from './support/http.js';
-import { clientIp, clusterNodeArgs, eventually, redisHealth, RedisServers, sharedHit, sharedLimit, sleep, unique, type RedisServer } from './support/redis-servers.js';
+import { clientIp, clusterNodeArgs, eventually, freeClusterPort, redisHealth, RedisServers, sharedHit, sharedLimit, sleep, unique, type RedisServer } from './support/redis-servers.js';
 
 // Six redis-server processes of this test's own in cluster mode on loopback (three primaries, a
 // replica each); REDIS_URL only says this machine has Redis to test with.
@@ -99,7 +99,11 @@ describeWithRedis('Redis Cluster: the shared tier and the rate limit sharded, a 
 
   beforeAll(async () => {
     upstream = await startShoutcloudServer();
-    const ports = await Promise.all(Array.from({ length: 6 }, () => freePortOutsideEphemeralRange()));
+    const ports: number[] = [];
+    while (ports.length < 6) {
+      const port = await freeClusterPort();
+      if (!ports.includes(port)) ports.push(port);
+    }
     nodes = await servers.cluster(ports, NODE_TIMEOUT_MS);
     env = {
       SHOUTCLOUD_URL: upstream.url,
@@ -205,14 +209,15 @@ describeWithRedis('Redis Cluster: the shared tier and the rate limit sharded, a 
   }, 60_000);
 
   it('seeds unreachable at start-up: the API starts and serves without Redis, and joins when they come', async () => {
-    const port = await freePortOutsideEphemeralRange();
+    const port = await freeClusterPort();
     const late = await startApp({ ...env, REDIS_CLUSTER_NODES: `127.0.0.1:${port}` });
     apps.push(late);
     expect((await postJson(late.url, '/transform', { data: unique('alone') }, clientIp())).status).toBe(200);
     expect(await redisHealth(late)).toMatchObject({ via: 'cluster', connected: false, slotsCovered: false });
     // The seed comes: a node started on its port and joined to the cluster.
     const seed = await servers.node(port, undefined, clusterNodeArgs(NODE_TIMEOUT_MS));
-    await nodes[0].admin.sendCommand(['CLUSTER', 'MEET', '127.0.0.1', String(seed.port)]);
+    const member = nodes.find((node) => node.child.exitCode === null && node.child.signalCode === null)!;
+    await member.admin.sendCommand(['CLUSTER', 'MEET', '127.0.0.1', String(seed.port)]);
     await eventually(async () => covered(late), 'the late app on the cluster', 30_000);
     expect(await sharedHit(late, a)).toEqual({ ok: true, statuses: [200, 200] });
   }, 90_000);

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AppProcess } from './app-process.js';
+import { freePortOutsideEphemeralRange, type AppProcess } from './app-process.js';
 import { postJson, send } from './http.js';
 
 /** A `redis-server` process of a test's own on loopback, with an admin connection to it. */
@@ -147,6 +147,25 @@ export class RedisServers {
     const dir = mkdtempSync(join(tmpdir(), prefix));
     this.directories.push(dir);
     return dir;
+  }
+}
+
+/** Whether nothing listens on `port` of loopback now. */
+async function portFree(port: number): Promise<boolean> {
+  const server = createServer();
+  const bound = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (bound) await new Promise((resolve) => server.close(resolve));
+  return bound;
+}
+
+/** A port for a cluster node: it listens there and on the port 10000 above (the cluster bus), both free. */
+export async function freeClusterPort(): Promise<number> {
+  for (;;) {
+    const port = await freePortOutsideEphemeralRange();
+    if (port + 10_000 <= 65_535 && (await portFree(port + 10_000))) return port;
   }
 }
 
