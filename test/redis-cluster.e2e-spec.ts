@@ -180,6 +180,9 @@ describeWithRedis('Redis Cluster: the shared tier and the rate limit sharded, a 
     for (const app of [a, b]) {
       expect(await redisHealth(app)).toMatchObject({ via: 'cluster', connected: true, slotsCovered: true, failovers: 1, breaker: 'closed' });
       expect((await send(app.url, 'GET', '/metrics')).text).toMatch(/^redis_failovers_total 1$/m);
+      expect(app.logLines().filter((line) => String(line.msg).startsWith(`Redis cluster node ${lostAddress} unreachable`))).toEqual([
+        expect.objectContaining({ level: 'warn' }),
+      ]);
       expect(app.logLines().filter((line) => String(line.msg).startsWith('Redis failover'))).toEqual([
         expect.objectContaining({ level: 'warn', msg: expect.stringContaining(`from ${lostAddress} to ${replicaAddress}`) }),
       ]);

@@ -105,6 +105,20 @@ describe('ClusterEndpoint', () => {
     expect(skips).toEqual(Array(10).fill('disconnected'));
   });
 
+  it('a primary whose connection fails is logged once, and once when it is back', async () => {
+    const cluster = new FakeCluster([node(7000), node(7001)]);
+    const { redis } = throughCluster(cluster);
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    redis.onModuleInit();
+    await jest.advanceTimersByTimeAsync(0);
+    for (let i = 0; i < 3; i++) cluster.emit('node-error', new Error('connect ECONNREFUSED 10.0.0.1:7001'), { host: '10.0.0.1', port: 7001 });
+    expect(warn.mock.calls.map(([message]) => message)).toEqual([
+      'Redis cluster node 10.0.0.1:7001 unreachable (connect ECONNREFUSED 10.0.0.1:7001); its slots go without Redis until it is back or replaced',
+    ]);
+    cluster.emit('node-ready', { host: '10.0.0.1', port: 7001 });
+    expect(log.mock.calls.map(([message]) => message)).toContain('Redis cluster node 10.0.0.1:7001 is back');
+  });
+
   it('while a primary is away, learns the cluster anew each interval and moves once every slot has a ready primary', async () => {
     const first = new FakeCluster([node(7000), node(7001)]);
     const incomplete = new FakeCluster([node(7000)]);

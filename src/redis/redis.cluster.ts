@@ -93,6 +93,8 @@ export class ClusterEndpoint extends RedisEndpoint {
   private timer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private closing = false;
+  /** Primaries whose connection failed, each logged once until it is back or replaced. */
+  private readonly away = new Set<string>();
 
   constructor(private readonly options: ClusterEndpointOptions) {
     super();
@@ -152,7 +154,16 @@ export class ClusterEndpoint extends RedisEndpoint {
     // Without listeners node-redis's 'error' events would throw.
     cluster.on('error', (error: unknown) => cluster === this.cluster && !this.connected && this.unreachable(error));
     cluster.on('node-error', (error: unknown, node: { host: string; port: number }) => {
-      if (cluster === this.cluster) this.logger.debug(`Redis cluster node ${nodeAddress(node)}: ${reasonOf(error)}`);
+      if (cluster !== this.cluster) return;
+      const address = nodeAddress(node);
+      this.logger.debug(`Redis cluster node ${address}: ${reasonOf(error)}`);
+      // A node known to the map going away is a shard outage: once per node until it is back.
+      if (!this.connected || this.away.has(address) || !this.masters().some((master) => nodeAddress(master) === address)) return;
+      this.away.add(address);
+      this.logger.warn(`Redis cluster node ${address} unreachable (${reasonOf(error)}); its slots go without Redis until it is back or replaced`);
+    });
+    cluster.on('node-ready', (node: { host: string; port: number }) => {
+      if (cluster === this.cluster && this.away.delete(nodeAddress(node))) this.logger.log(`Redis cluster node ${nodeAddress(node)} is back`);
     });
     return cluster;
   }
@@ -185,6 +196,7 @@ export class ClusterEndpoint extends RedisEndpoint {
     next.removeAllListeners();
     this.cluster = this.watch(next);
     this.reportMoves(before, this.slots());
+    this.away.clear();
     this.complete = true;
     destroy(old);
     this.readyNow();
