@@ -198,6 +198,7 @@ if (!hasKubectl()) {
       rendered.set('production+prometheus-operator', renderWithComponent('production', 'prometheus-operator'));
       rendered.set('development+redis-sentinel', renderWithComponent('development', 'redis-sentinel'));
       rendered.set('production+redis-sentinel', renderWithComponent('production', 'redis-sentinel'));
+      rendered.set('development+redis-cluster', renderWithComponent('development', 'redis-cluster'));
     });
     const overlay = (name: string): K8sObject[] => rendered.get(name) as K8sObject[];
 
@@ -258,13 +259,23 @@ if (!hasKubectl()) {
       expect(ports).toEqual(expect.arrayContaining([26379, 6379]));
     });
 
+    it('the redis-cluster component: the API learns the cluster from the seed it names, and may reach the nodes', () => {
+      const objects = overlay('development+redis-cluster');
+      const env = validateEnvironment(configOf(objects));
+      expect(env.REDIS_URL).toBeUndefined();
+      expect(env.REDIS_CLUSTER_NODES).toMatch(/:6379$/);
+      expect(workloads(objects).map((w) => w.metadata.name)).toEqual(workloads(overlay('development')).map((w) => w.metadata.name));
+      const egress = (find(objects, 'NetworkPolicy', 'transform-api')?.spec as { egress: Array<{ ports?: Array<{ port: number }> }> }).egress;
+      expect(egress.flatMap((rule) => rule.ports?.map((p) => p.port) ?? [])).toContain(6379);
+    });
+
     it('the redis-sentinel component with the bundled Redis (production lists it) is a configuration the API refuses at start-up', () => {
       expect(() => validateEnvironment(configOf(overlay('production+redis-sentinel')))).toThrow(
         expect.objectContaining({ problems: [expect.stringMatching(/^REDIS_URL and REDIS_SENTINELS: both set/)] }),
       );
     });
 
-    it.each(['base', ...OVERLAYS, 'production+prometheus-operator', 'development+redis-sentinel'])('every object of %s validates against the Kubernetes schemas', async (name) => {
+    it.each(['base', ...OVERLAYS, 'production+prometheus-operator', 'development+redis-sentinel', 'development+redis-cluster'])('every object of %s validates against the Kubernetes schemas', async (name) => {
       for (const object of overlay(name)) {
         await expect(validateSchema(object)).resolves.toBeUndefined();
       }

@@ -156,7 +156,7 @@ describe('compose.yaml', () => {
   });
 
   it('has a `sentinel` profile: a primary, a replica and three Sentinels, and an API that reaches Redis through them', () => {
-    const profiled = Object.keys(compose.services).filter((name) => compose.services[name].profiles);
+    const profiled = Object.keys(compose.services).filter((name) => compose.services[name].profiles?.includes('sentinel'));
     expect(profiled.sort()).toEqual(['api-sentinel', 'redis-primary', 'redis-replica', 'sentinel-1', 'sentinel-2', 'sentinel-3']);
     for (const name of profiled) expect({ name, profiles: compose.services[name].profiles }).toEqual({ name, profiles: ['sentinel'] });
 
@@ -179,6 +179,26 @@ describe('compose.yaml', () => {
       expect(script).toMatch(/redis-server \/tmp\/sentinel\.conf --sentinel$/);
     }
     expect(compose.services['redis-replica'].command!.join(' ')).toContain('--replicaof redis-primary 6379');
+  });
+
+  it('has a `cluster` profile: six cluster nodes, a service that makes them one cluster, and an API that reaches it', () => {
+    const profiled = Object.keys(compose.services).filter((name) => compose.services[name].profiles?.includes('cluster'));
+    const nodes = ['1', '2', '3', '4', '5', '6'].map((n) => `redis-cluster-${n}`);
+    expect(profiled.sort()).toEqual(['api-cluster', ...nodes, 'redis-cluster-create'].sort());
+    for (const name of profiled) expect({ name, profiles: compose.services[name].profiles }).toEqual({ name, profiles: ['cluster'] });
+    for (const name of nodes) {
+      expect(compose.services[name].command!.join(' ')).toMatch(/--cluster-enabled yes .*--cluster-require-full-coverage no/);
+      expect(compose.services[name].expose).toEqual(['6379']);
+    }
+    const create = compose.services['redis-cluster-create'].command!.join(' ');
+    expect(create).toContain(`redis-cli --cluster create ${nodes.map((node) => `${node}:6379`).join(' ')} --cluster-replicas 1 --cluster-yes`);
+    const apiCluster = compose.services['api-cluster'];
+    expect(Object.keys(apiCluster.environment!).filter((key) => !VARIABLES.includes(key))).toEqual([]);
+    const config = validateEnvironment(apiCluster.environment!);
+    expect({ url: config.REDIS_URL, sentinels: config.REDIS_SENTINELS }).toEqual({ url: undefined, sentinels: undefined });
+    expect(config.REDIS_CLUSTER_NODES!.split(',').every((seed) => nodes.includes(seed.split(':')[0]))).toBe(true);
+    expect({ build: apiCluster.build, image: apiCluster.image }).toEqual({ build: api.build, image: api.image });
+    expect(apiCluster.ports).toEqual([`3002:${apiCluster.environment!.PORT}`]);
   });
 
   it("runs the API's health check: healthy against the service, unhealthy when nothing listens", async () => {
@@ -220,7 +240,7 @@ describe('compose.yaml', () => {
     // podman-compose before 1.0.4 (Debian 12 ships 1.0.3) knows no profiles and starts every service.
     const started = Object.keys(compose.services).filter((name) => run.stdout.includes(`--name=transform-api_${name}_1`));
     if (started.length > defaults.length) {
-      process.stdout.write('compose.yaml through podman-compose: this podman-compose ignores profiles, so its `up` starts the sentinel profile too\n');
+      process.stdout.write('compose.yaml through podman-compose: this podman-compose ignores profiles, so its `up` starts the sentinel and cluster profiles too\n');
     }
     expect(run.stdout.match(/--healthcheck-command \/bin\/sh -c '/g)).toHaveLength(started.length);
   });

@@ -8,12 +8,14 @@ import { namespaceProvider } from './config-namespace.js';
 import { ConfigurationModule } from './configuration.module.js';
 import { validateEnvironment } from './environment.js';
 
-/** A feature module that provides its own namespace, as ShoutcloudModule does. */
+/** Feature modules that provide their own namespace, as ShoutcloudModule and RedisModule do. */
 @Module({ providers: [namespaceProvider(shoutcloudConfig)], exports: [shoutcloudConfig.KEY] })
 class FeatureModule {}
+@Module({ providers: [namespaceProvider(redisConfig)], exports: [redisConfig.KEY] })
+class RedisFeatureModule {}
 
 async function namespacesOf(raw: Record<string, string>) {
-  const moduleRef = await Test.createTestingModule({ imports: [ConfigurationModule.forRoot(validateEnvironment(raw)), FeatureModule] }).compile();
+  const moduleRef = await Test.createTestingModule({ imports: [ConfigurationModule.forRoot(validateEnvironment(raw)), FeatureModule, RedisFeatureModule] }).compile();
   return {
     app: moduleRef.get<ConfigType<typeof appConfig>>(appConfig.KEY),
     redis: moduleRef.get<ConfigType<typeof redisConfig>>(redisConfig.KEY),
@@ -22,7 +24,7 @@ async function namespacesOf(raw: Record<string, string>) {
 }
 
 describe('ConfigurationModule', () => {
-  it("provides the shared namespaces, and a feature's own, from the environment it is given, not from process.env", async () => {
+  it("provides the shared namespace, and each feature's own, from the environment it is given, not from process.env", async () => {
     process.env.SHOUTCLOUD_RETRIES = '7';
     try {
       const { app, redis, shoutcloud } = await namespacesOf({

@@ -1,14 +1,13 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { redisConfig } from '../redis/redis.config.js';
 import { appConfig } from './app.config.js';
 import { namespaceProvider } from './config-namespace.js';
 import { Environment } from './environment.js';
 
-const NAMESPACES = [appConfig, redisConfig];
+const NAMESPACES = [appConfig];
 
 /**
- * The app's validated environment, and the configuration namespaces several modules inject (the
- * app's and Redis'), read from it and injected where used:
+ * The app's validated environment, and the configuration namespace several modules inject (the
+ * app's), read from it and injected where used:
  * `@Inject(appConfig.KEY) config: ConfigType<typeof appConfig>`. A feature module provides the
  * namespace only it reads from the same environment (`namespaceProvider`).
  */

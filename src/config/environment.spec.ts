@@ -119,6 +119,8 @@ describe('validateEnvironment: the ways to reach Redis', () => {
     ['Sentinels and the master name', sentinels],
     ['Sentinels with credentials for both', { ...sentinels, REDIS_USERNAME: 'api', REDIS_PASSWORD: 'a', REDIS_SENTINEL_USERNAME: 's', REDIS_SENTINEL_PASSWORD: 'b' }],
     ['Sentinels with passwords only', { ...sentinels, REDIS_PASSWORD: 'a', REDIS_SENTINEL_PASSWORD: 'b' }],
+    ['cluster seeds', { REDIS_CLUSTER_NODES: 'redis-0:6379,[fd00::3]:6379' }],
+    ['cluster seeds with credentials', { REDIS_CLUSTER_NODES: 'redis-0:6379', REDIS_USERNAME: 'api', REDIS_PASSWORD: 'a' }],
   ])('accepts %s', (_, raw) => {
     expect(() => validateEnvironment(raw)).not.toThrow();
   });
@@ -129,7 +131,10 @@ describe('validateEnvironment: the ways to reach Redis', () => {
     ['a master name without Sentinels', { REDIS_SENTINEL_MASTER: 'cache' }, /^REDIS_SENTINELS: unset, but REDIS_SENTINEL_MASTER is set/],
     ['a user without a password', { ...sentinels, REDIS_USERNAME: 'api' }, /^REDIS_USERNAME: set without REDIS_PASSWORD$/],
     ['a Sentinel user without a password', { ...sentinels, REDIS_SENTINEL_USERNAME: 's' }, /^REDIS_SENTINEL_USERNAME: set without REDIS_SENTINEL_PASSWORD$/],
-    ['a password and no Redis', { REDIS_PASSWORD: 'a' }, /^REDIS_USERNAME, REDIS_PASSWORD: set, but neither REDIS_URL nor REDIS_SENTINELS is$/],
+    ['a password and no Redis', { REDIS_PASSWORD: 'a' }, /^REDIS_USERNAME, REDIS_PASSWORD: set, but none of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES is$/],
+    ['a URL and cluster seeds', { REDIS_URL: 'redis://redis:6379', REDIS_CLUSTER_NODES: 'redis-0:6379' }, /^REDIS_URL and REDIS_CLUSTER_NODES: both set/],
+    ['all three ways', { REDIS_URL: 'redis://redis:6379', ...sentinels, REDIS_CLUSTER_NODES: 'redis-0:6379' }, /^REDIS_URL and REDIS_SENTINELS and REDIS_CLUSTER_NODES: all set/],
+    ['cluster seeds without ports', { REDIS_CLUSTER_NODES: 'redis-0,redis-1' }, /^REDIS_CLUSTER_NODES="redis-0,redis-1": must be comma-separated host:port pairs/],
     ['a Sentinel password with a URL', { REDIS_URL: 'redis://redis:6379', REDIS_SENTINEL_PASSWORD: 'b' }, /^REDIS_SENTINEL_USERNAME, REDIS_SENTINEL_PASSWORD: set, but REDIS_SENTINELS is not$/],
     ['a password in the URL and beside it', { REDIS_URL: 'redis://:a@redis:6379', REDIS_PASSWORD: 'b' }, /^REDIS_URL and REDIS_USERNAME\/REDIS_PASSWORD: credentials in both/],
   ])('refuses %s, naming the variables', (_, raw, line) => {

@@ -22,7 +22,7 @@ const toInteger = Transform(({ value }: { value: unknown }) =>
 );
 
 /** `host:port` or `[ipv6]:port`, comma-separated. */
-const SENTINEL_LIST = /^\s*(?:\[[0-9a-fA-F:.]+\]|[^\s,:[\]]+):\d{1,5}\s*(?:,\s*(?:\[[0-9a-fA-F:.]+\]|[^\s,:[\]]+):\d{1,5}\s*)*$/;
+const HOST_PORT_LIST = /^\s*(?:\[[0-9a-fA-F:.]+\]|[^\s,:[\]]+):\d{1,5}\s*(?:,\s*(?:\[[0-9a-fA-F:.]+\]|[^\s,:[\]]+):\d{1,5}\s*)*$/;
 
 /**
  * Every environment variable the service reads (`.env.example` lists them all), with its default.
@@ -64,23 +64,16 @@ export class Environment {
   /** Retries allowed as a share of recent requests, in percent (200 or more: no cap at 2 retries). Default 20. */
   @toInteger @IsInt() @Min(0) @Max(1000) SHOUTCLOUD_RETRY_BUDGET_PERCENT = 20;
 
-  /**
-   * `on`: at most SHOUTCLOUD_MAX_CALLS_IN_FLIGHT upstream calls at once; misses that arrive while
-   * every slot is busy wait and go together in the next call (texts concatenated, the answer split
-   * back by code points). `off`: every miss its own call at once, no bound. Default on.
-   */
+  /** `on`: at most SHOUTCLOUD_MAX_CALLS_IN_FLIGHT calls; misses while all are busy go together next. `off`: each alone, at once. Default on. */
   @IsIn(SWITCH) SHOUTCLOUD_COALESCE: (typeof SWITCH)[number] = 'on';
 
-  /** Most UTF-8 bytes of text in one upstream call; a longer text is sent alone. Default 65536. */
+  /** Most UTF-8 bytes of text in one upstream call (less while calls run long); a longer text goes alone. Default 65536. */
   @toInteger @IsInt() @Min(256) @Max(1_048_576) SHOUTCLOUD_COALESCE_MAX_BYTES = 65_536;
 
   /** Upstream calls in flight per replica, with SHOUTCLOUD_COALESCE on. Default 1. */
   @toInteger @IsInt() @Min(1) @Max(64) SHOUTCLOUD_MAX_CALLS_IN_FLIGHT = 1;
 
-  /**
-   * Most UTF-8 bytes of misses waiting for a slot; a miss beyond it gets a stale or fallback answer,
-   * else a 503 with Retry-After, at once. Default 1048576.
-   */
+  /** Most UTF-8 bytes of misses waiting for a slot; beyond it: stale, fallback, else 503 at once. Default 1048576. */
   @toInteger @IsInt() @Min(1024) @Max(67_108_864) SHOUTCLOUD_QUEUE_MAX_BYTES = 1_048_576;
 
   /**
@@ -129,8 +122,16 @@ export class Environment {
    * to reach the shared Redis than `REDIS_URL` (one of the two, never both). Needs `REDIS_SENTINEL_MASTER`.
    */
   @IsOptional()
-  @Matches(SENTINEL_LIST, { message: 'must be comma-separated host:port pairs, e.g. sentinel-0:26379,sentinel-1:26379' })
+  @Matches(HOST_PORT_LIST, { message: 'must be comma-separated host:port pairs, e.g. sentinel-0:26379,sentinel-1:26379' })
   REDIS_SENTINELS?: string = undefined;
+
+  /**
+   * Seed nodes of a Redis Cluster, as comma-separated `host:port`: a third way to reach the shared
+   * Redis (never with `REDIS_URL` or `REDIS_SENTINELS`). The rest of the cluster is learned from them.
+   */
+  @IsOptional()
+  @Matches(HOST_PORT_LIST, { message: 'must be comma-separated host:port pairs, e.g. redis-0:6379,redis-1:6379' })
+  REDIS_CLUSTER_NODES?: string = undefined;
 
   /** The name the Sentinels monitor the primary under (`sentinel monitor <name> ...`). Needs `REDIS_SENTINELS`. */
   @IsOptional() @IsString() REDIS_SENTINEL_MASTER?: string = undefined;
@@ -264,8 +265,9 @@ export function validateEnvironment(raw: Readonly<Record<string, string | undefi
 function redisCombinationProblems(env: Environment): string[] {
   const problems: string[] = [];
   const set = (value: string | undefined) => value !== undefined;
-  if (set(env.REDIS_URL) && set(env.REDIS_SENTINELS)) {
-    problems.push('REDIS_URL and REDIS_SENTINELS: both set; reach Redis one way, by its URL or through Sentinel');
+  const ways = (['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const).filter((name) => set(env[name]));
+  if (ways.length > 1) {
+    problems.push(`${ways.join(' and ')}: ${ways.length === 2 ? 'both' : 'all'} set; reach Redis one way, by its URL, through Sentinel or as a cluster`);
   }
   if (set(env.REDIS_SENTINELS) !== set(env.REDIS_SENTINEL_MASTER)) {
     problems.push(
@@ -278,8 +280,8 @@ function redisCombinationProblems(env: Environment): string[] {
   if (set(env.REDIS_SENTINEL_USERNAME) && !set(env.REDIS_SENTINEL_PASSWORD)) {
     problems.push('REDIS_SENTINEL_USERNAME: set without REDIS_SENTINEL_PASSWORD');
   }
-  if ((set(env.REDIS_USERNAME) || set(env.REDIS_PASSWORD)) && !set(env.REDIS_URL) && !set(env.REDIS_SENTINELS)) {
-    problems.push('REDIS_USERNAME, REDIS_PASSWORD: set, but neither REDIS_URL nor REDIS_SENTINELS is');
+  if ((set(env.REDIS_USERNAME) || set(env.REDIS_PASSWORD)) && ways.length === 0) {
+    problems.push('REDIS_USERNAME, REDIS_PASSWORD: set, but none of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES is');
   }
   if ((set(env.REDIS_SENTINEL_USERNAME) || set(env.REDIS_SENTINEL_PASSWORD)) && !set(env.REDIS_SENTINELS)) {
     problems.push('REDIS_SENTINEL_USERNAME, REDIS_SENTINEL_PASSWORD: set, but REDIS_SENTINELS is not');

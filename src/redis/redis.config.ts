@@ -31,7 +31,9 @@ export const redisConfig = configNamespace('redis', (env) => ({
         password: env.REDIS_SENTINEL_PASSWORD,
       }
     : undefined,
-  /** Credentials for the Redis nodes, either way of reaching them. */
+  /** `REDIS_CLUSTER_NODES`: the seed nodes of a Redis Cluster. */
+  cluster: env.REDIS_CLUSTER_NODES ? { nodes: parseNodeList(env.REDIS_CLUSTER_NODES) } : undefined,
+  /** Credentials for the Redis nodes, whichever way they are reached. */
   username: env.REDIS_USERNAME,
   password: env.REDIS_PASSWORD,
   commandTimeoutMs: env.REDIS_TIMEOUT_MS,
