@@ -179,7 +179,7 @@ describeWithRedis('Redis Cluster: the shared tier and the rate limit sharded, a 
     expect(await keyCount(replica)).toBeGreaterThan(keysAtPromotion);
     for (const app of [a, b]) {
       expect(await redisHealth(app)).toMatchObject({ via: 'cluster', connected: true, slotsCovered: true, failovers: 1, breaker: 'closed' });
-      expect((await send(app.url, 'GET', '/metrics')).text).toMatch(/^redis_failovers_total 1$/m);
+      expect((await send(app.metricsUrl, 'GET', '/metrics')).text).toMatch(/^redis_failovers_total 1$/m);
       expect(app.logLines().filter((line) => String(line.msg).startsWith(`Redis cluster node ${lostAddress} unreachable`))).toEqual([
         expect.objectContaining({ level: 'warn' }),
       ]);

@@ -63,8 +63,9 @@ interface RedisDetails {
   version?: string;
 }
 
+/** Readiness with Redis's every detail (the version among them), from the metrics port. */
 async function redisHealth(app: AppProcess): Promise<{ status: number; redis: RedisDetails }> {
-  const response = await send(app.url, 'GET', '/health');
+  const response = await send(app.metricsUrl, 'GET', '/health');
   return { status: response.status, redis: response.json<{ details: { redis: RedisDetails } }>().details.redis };
 }
 

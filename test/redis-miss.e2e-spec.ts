@@ -33,7 +33,7 @@ const redisConnected = async (app: TestApp) =>
   (await send(app.url, 'GET', '/health')).json<{ details: { redis: { connected: boolean } } }>().details.redis.connected;
 
 async function writes(app: TestApp, outcome: string): Promise<number> {
-  const metrics = (await send(app.url, 'GET', '/metrics')).text;
+  const metrics = (await send(app.metricsUrl, 'GET', '/metrics')).text;
   return Number(metrics.match(new RegExp(`^redis_cache_writes_total\\{outcome="${outcome}"\\} (\\d+)`, 'm'))?.[1] ?? 0);
 }
 

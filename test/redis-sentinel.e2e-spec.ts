@@ -194,7 +194,7 @@ function startLoad(apps: Record<string, AppProcess>, workers = 2) {
 
 /** Answers `app` has written to the shared tier so far (in the background, after answering). */
 async function written(app: AppProcess): Promise<number> {
-  const metrics = (await send(app.url, 'GET', '/metrics')).text;
+  const metrics = (await send(app.metricsUrl, 'GET', '/metrics')).text;
   return Number(metrics.match(/^redis_cache_writes_total\{outcome="written"\} (\d+)/m)?.[1] ?? 0);
 }
 

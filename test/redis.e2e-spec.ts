@@ -12,8 +12,9 @@ const describeWithRedis = REDIS_URL ? describe : describe.skip;
 
 const unique = (label: string) => `${label}-${Math.random().toString(36).slice(2)}`;
 
+/** Readiness with Redis's every detail (the version among them), from the metrics port. */
 async function health(app: AppProcess) {
-  const response = await send(app.url, 'GET', '/health');
+  const response = await send(app.metricsUrl, 'GET', '/health');
   return {
     status: response.status,
     redis: response.json<{ details: { redis: { connected: boolean; version?: string } } }>().details.redis,
@@ -22,7 +23,7 @@ async function health(app: AppProcess) {
 
 /** Answers this replica has written to the shared tier so far (in the background, after answering). */
 async function written(app: AppProcess): Promise<number> {
-  const metrics = (await send(app.url, 'GET', '/metrics')).text;
+  const metrics = (await send(app.metricsUrl, 'GET', '/metrics')).text;
   return Number(metrics.match(/^redis_cache_writes_total\{outcome="written"\} (\d+)/m)?.[1] ?? 0);
 }
 

@@ -6,9 +6,15 @@ import { ShoutcloudHealthIndicator } from '../shoutcloud/shoutcloud.health.js';
 /** Who reads the answer: anyone who reaches the public port, or whoever reaches `METRICS_PORT`. */
 export type ReadinessAudience = 'public' | 'internal';
 
-/** Redis's details without the address of the node in use, which is no one's business outside. */
-function withoutAddress(result: HealthIndicatorResult<'redis'>): HealthIndicatorResult<'redis'> {
-  const { primary: _primary, ...shown } = result.redis;
+/**
+ * Redis's details the public port shows: how it is reached and whether it answers. Addresses
+ * (the node in use, a cluster's nodes, silent Sentinels) and error texts (which name them) are no
+ * one's business outside; the metrics port shows them.
+ */
+const PUBLIC_REDIS_DETAILS = ['status', 'configured', 'via', 'connected', 'breaker', 'failovers', 'slotsCovered'];
+
+function publicDetails(result: HealthIndicatorResult<'redis'>): HealthIndicatorResult<'redis'> {
+  const shown = Object.fromEntries(Object.entries(result.redis).filter(([detail]) => PUBLIC_REDIS_DETAILS.includes(detail)));
   return { redis: shown as HealthIndicatorResult<'redis'>['redis'] };
 }
 
@@ -27,7 +33,7 @@ export class Readiness {
   check(audience: ReadinessAudience): Promise<HealthCheckResult> {
     return this.health.check([
       () => this.shoutcloud.check('shoutcloud'),
-      () => (audience === 'internal' ? this.redis.check('redis') : withoutAddress(this.redis.check('redis'))),
+      () => (audience === 'internal' ? this.redis.check('redis') : publicDetails(this.redis.check('redis'))),
     ]);
   }
 }
