@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { startShoutcloudServer, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
 import { freePortOutsideEphemeralRange, startApp, startApps, type AppProcess } from './support/app-process.js';
 import { postJson, send, type RawResponse } from './support/http.js';
+import { clientIp, sharedHit, sharedLimit as sharedLimitOf, sleep, unique } from './support/redis-servers.js';
 
 // A primary, a replica and three Sentinels of this test's own on loopback (`redis-server`, and
 // `redis-server --sentinel`); REDIS_URL only says this machine has Redis to test with.
@@ -22,11 +23,7 @@ const SHOUT_KEYS = 'transform-api:shout:*';
 const DOWN_AFTER_MS = 1000;
 const FAILOVER_TIMEOUT_MS = 3000;
 const RATE_LIMIT = 4;
-
-const unique = (label: string) => `${label}-${Math.random().toString(36).slice(2)}`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** A client address of its own (the apps trust one proxy hop), so rate-limit windows never mix. */
-const clientIp = () => ({ 'x-forwarded-for': `10.${[1, 2, 3].map(() => Math.floor(Math.random() * 250)).join('.')}` });
+const sharedLimit = (first: AppProcess, second: AppProcess) => sharedLimitOf(first, second, RATE_LIMIT);
 
 /** Every process and directory this file starts or makes, ended in afterAll whatever happened. */
 const processes = new Set<ChildProcess>();
@@ -190,37 +187,6 @@ function startLoad(apps: Record<string, AppProcess>, workers = 2) {
       await Promise.all(loops);
     },
   };
-}
-
-/** Answers `app` has written to the shared tier so far (in the background, after answering). */
-async function written(app: AppProcess): Promise<number> {
-  const metrics = (await send(app.metricsUrl, 'GET', '/metrics')).text;
-  return Number(metrics.match(/^redis_cache_writes_total\{outcome="written"\} (\d+)/m)?.[1] ?? 0);
-}
-
-/**
- * The shared tier: a text answered by `first` is a HIT at `second`, which never saw it. An answer
- * does not wait for its write to Redis, so `second` is asked once the write is done (or after a
- * second without it: Redis is not usable then, and `second` misses).
- */
-async function sharedHit(first: AppProcess, second: AppProcess): Promise<{ ok: boolean; statuses: number[] }> {
-  const data = unique('shared');
-  const writes = await written(first);
-  const a = await postJson(first.url, '/transform', { data }, clientIp());
-  for (let attempt = 0; attempt < 20 && (await written(first)) === writes; attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
-  const b = await postJson(second.url, '/transform', { data }, clientIp());
-  return { ok: a.status === 200 && b.status === 200 && b.headers['x-cache'] === 'HIT', statuses: [a.status, b.status] };
-}
-
-/** The shared rate limit: one client's requests alternating between the apps are counted together. */
-async function sharedLimit(first: AppProcess, second: AppProcess): Promise<{ ok: boolean; statuses: number[] }> {
-  const client = clientIp();
-  const statuses: number[] = [];
-  for (let i = 0; i <= RATE_LIMIT; i++) {
-    statuses.push((await postJson((i % 2 ? second : first).url, '/transform', { data: unique('limit') }, client)).status);
-  }
-  const expected = [...Array(RATE_LIMIT).fill(200), 429];
-  return { ok: statuses.every((status, i) => status === expected[i]), statuses };
 }
 
 /** Every Sentinel knows the two others, and `replica` as the one replica of `primary`, in sync. */
