@@ -2,6 +2,7 @@ import underPressure, { type FastifyUnderPressureOptions } from '@fastify/under-
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_SENTENCES } from '../errors/error-sentences.js';
+import { errorBody } from './server-errors.js';
 
 /** What one replica holds at most; past it a request is refused before its body is read. */
 export interface AdmissionLimits {
@@ -35,7 +36,7 @@ interface ConnectionState {
   sendTimer?: NodeJS.Timeout;
 }
 
-const OVERLOADED_BODY = JSON.stringify({ statusCode: 503, error: ERROR_SENTENCES.overloaded });
+const OVERLOADED_BODY = errorBody(503, ERROR_SENTENCES.overloaded);
 
 /** Readies the quick 503 and returns its body; the body is not read, so the connection closes. */
 function overloaded(reply: FastifyReply): string {
@@ -69,11 +70,6 @@ export class AdmissionControl {
   private readonly connections = new WeakMap<Socket, ConnectionState>();
 
   constructor(private readonly limits: AdmissionLimits) {}
-
-  /** Requests in flight and the body bytes they declared, for the metrics. */
-  get held(): { requests: number; bodyBytes: number } {
-    return { requests: this.requests, bodyBytes: this.bodyBytes };
-  }
 
   install(fastify: FastifyInstance): void {
     fastify.server.maxConnections = this.limits.maxConnections;

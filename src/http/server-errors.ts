@@ -20,7 +20,8 @@ export interface UnmatchedAnswerCounter {
 /** The route label of answers given before a route was matched. */
 const UNMATCHED = 'unmatched';
 
-function errorBody(status: number, sentence: string): string {
+/** The API's error body, for answers written outside the exception filter. */
+export function errorBody(status: number, sentence: string): string {
   return JSON.stringify({ statusCode: status, error: sentence });
 }
 
