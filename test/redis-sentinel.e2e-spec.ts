@@ -115,22 +115,11 @@ interface RedisHealth {
   failovers?: number;
   connected: boolean;
   breaker?: string;
+  silentSentinels?: string[];
 }
 const health = async (app: AppProcess) => (await send(app.metricsUrl, 'GET', '/health')).json<{ details: { redis: RedisHealth } }>().details.redis;
 
-/** JSON log lines, skipping what node-redis prints with console.log (not JSON). */
-const logLines = (app: AppProcess) =>
-  app
-    .output()
-    .split('\n')
-    .flatMap((line) => {
-      if (!line.startsWith('{')) return [];
-      try {
-        return [JSON.parse(line) as { level: number; msg: string; time: string }];
-      } catch {
-        return [];
-      }
-    });
+const logLines = (app: AppProcess) => app.logLines() as Array<{ level: string; msg: string; time: string }>;
 
 async function shoutKeys(node: Server): Promise<Set<string>> {
   const keys = new Set<string>();
@@ -445,34 +434,23 @@ describeWithRedis('Redis through Sentinel: a failover under load costs requests 
     }
   }, 90_000);
 
-  it('every Sentinel paused (SIGSTOP): no request waits past the Redis budget, and Redis is shared again once they answer', async () => {
+  it('every Sentinel paused (SIGSTOP): the primary still answers, so the tier and the rate limit stay shared', async () => {
     for (const sentinel of sentinels) sentinel.child.kill('SIGSTOP');
+    const results: Array<{ ok: boolean; statuses: number[] }> = [];
     try {
-      const before = upstream.requests;
-      const durations: number[] = [];
-      let misses = 0;
       // Longer than a round of asking three Sentinels that do not answer.
       const until = Date.now() + 4000;
-      while (Date.now() < until) {
-        const data = unique('paused');
-        for (const app of [a, b]) {
-          const started = Date.now();
-          const response = await postJson(app.url, '/transform', { data }, clientIp());
-          durations.push(Date.now() - started);
-          expect(response.status).toBe(200);
-          if (response.headers['x-cache'] === 'MISS') misses++;
-        }
+      while (Date.now() < until) results.push(await sharedHit(a, b), await sharedLimit(a, b));
+      for (const app of [a, b]) {
+        expect(await health(app)).toMatchObject({ primary: returned.address, connected: true, breaker: 'closed', silentSentinels: sentinels.map((s) => s.address) });
       }
-      // Every miss cost one upstream call (at B too, while node-redis holds Redis commands).
-      expect(upstream.requests - before).toBe(misses);
-      expect(misses).toBeGreaterThanOrEqual(durations.length / 2);
-      // Generous: a bound on waiting, not a latency figure. Waiting on the Sentinels would take the whole pause.
-      expect(Math.max(...durations)).toBeLessThan(REDIS_TIMEOUT_MS * 10);
     } finally {
       for (const sentinel of sentinels) sentinel.child.kill('SIGCONT');
     }
-    await eventually(async () => (await sharedHit(a, b)).ok, 'the shared tier back once the Sentinels answer', 20_000);
-    for (const app of [a, b]) expect(await health(app)).toMatchObject({ primary: returned.address, connected: true, breaker: 'closed' });
+    expect(results.length).toBeGreaterThanOrEqual(4);
+    // Nothing waited on the Sentinels: a command held while they are asked would run out of its budget.
+    expect(results.filter((result) => !result.ok)).toEqual([]);
+    await eventually(async () => (await health(a)).silentSentinels === undefined, 'the Sentinels answering again', 10_000);
   }, 60_000);
 
   it('Sentinels unreachable at start-up: the API starts and serves without Redis, and joins when they come', async () => {

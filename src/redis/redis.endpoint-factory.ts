@@ -2,7 +2,7 @@ import type { ConfigType } from '@nestjs/config';
 import type { redisConfig } from './redis.config.js';
 import { ClusterEndpoint, clusterClients } from './redis.cluster.js';
 import type { RedisEndpoint } from './redis.endpoint.js';
-import { SENTINEL_TIMEOUT_MS, sentinelClients } from './redis.sentinel.js';
+import { primaryClients, SENTINEL_TIMEOUT_MS } from './redis.sentinel.js';
 import { sentinelAsker } from './redis.sentinel-probe.js';
 import { SentinelEndpoint } from './redis.sentinel-follower.js';
 import { UrlEndpoint, urlClients } from './redis.url.js';
@@ -20,7 +20,7 @@ export async function createRedisEndpoint(config: ConfigType<typeof redisConfig>
   }
   const sentinel = config.sentinel;
   if (!sentinel) return undefined;
-  const create = await sentinelClients({ ...sentinel, nodeUsername: config.username, nodePassword: config.password });
+  const create = await primaryClients(credentials);
   const ask = await sentinelAsker({ ...sentinel, timeoutMs: SENTINEL_TIMEOUT_MS });
-  return new SentinelEndpoint(create(sentinel.nodes), { master: sentinel.master, nodes: sentinel.nodes, intervalMs: config.probeIntervalMs, create, ask });
+  return new SentinelEndpoint({ master: sentinel.master, nodes: sentinel.nodes, intervalMs: config.probeIntervalMs, timeoutMs: SENTINEL_TIMEOUT_MS, create, ask });
 }

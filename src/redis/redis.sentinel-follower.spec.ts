@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import type { RedisSentinelType } from '@keyv/redis';
+import type { RedisClientType } from '@keyv/redis';
 import { EventEmitter } from 'node:events';
 import { RedisConnection, type RedisSkipReason } from './redis.connection.js';
 import type { RedisNodeAddress } from './redis.config.js';
@@ -9,27 +9,43 @@ import type { SentinelAnswer } from './redis.sentinel-probe.js';
 
 const failing = () => Promise.reject(new Error('READONLY'));
 
-/**
- * The node-redis Sentinel client surface the connection uses, scripted: `master` is the primary
- * connection node-redis holds (undefined while it has none), events as node-redis emits them.
- */
-class FakeSentinel extends EventEmitter {
-  isReady = true;
-  isOpen = true;
-  master: { host: string; port: number } | undefined = { host: '10.0.0.1', port: 6379 };
-  getMasterNode = () => this.master;
+/** node-redis's client for one node, scripted: `role` is what the node answers to ROLE. */
+class FakeNode extends EventEmitter {
+  isReady = false;
+  isOpen = false;
+  role = 'master';
+  constructor(readonly address: RedisNodeAddress) {
+    super();
+  }
+  connect = jest.fn(async () => {
+    this.isOpen = true;
+    this.isReady = true;
+    return this;
+  });
+  sendCommand = jest.fn(async (command: string[]) => (command[0] === 'ROLE' ? [this.role] : 'OK'));
   ping = jest.fn(async (): Promise<string> => 'PONG');
   info = jest.fn(async (): Promise<string> => '# Server\r\nredis_version:7.2.4\r\n');
-  connect = jest.fn(async () => this);
-  close = jest.fn(async () => undefined);
-  destroy = jest.fn(async () => undefined);
+  get = jest.fn(async (): Promise<string> => 'value');
+  close = jest.fn(async () => this.destroy());
+  destroy = jest.fn(() => {
+    this.isOpen = false;
+    this.isReady = false;
+  });
 
-  primaryIs(host: string, port = 6379) {
-    this.emit('topology-change', { type: 'MASTER_CHANGE', node: { host, port } });
+  /** The connection lost: node-redis emits the error and, never reconnecting, closes. */
+  lose(reason = 'Socket closed unexpectedly') {
+    this.isReady = false;
+    this.isOpen = false;
+    this.emit('error', new Error(reason));
   }
 }
 
-const sentinelConfig = {
+const S0 = { host: 's0', port: 26379 };
+const S1 = { host: 's1', port: 26379 };
+const P1 = { host: '10.0.0.1', port: 6379 };
+const P2 = { host: '10.0.0.2', port: 6380 };
+
+const config = {
   url: undefined,
   cluster: undefined,
   username: undefined,
@@ -37,27 +53,29 @@ const sentinelConfig = {
   commandTimeoutMs: 100,
   breakerThreshold: 3,
   probeIntervalMs: 1000,
-  sentinel: { nodes: [{ host: 's1', port: 26379 }], master: 'cache', username: undefined, password: undefined },
+  sentinel: { nodes: [S0, S1], master: 'cache', username: undefined, password: undefined },
 };
 
-function throughSentinel() {
-  const client = new FakeSentinel();
-  const ask = jest.fn(async (nodes: readonly RedisNodeAddress[]): Promise<SentinelAnswer[]> =>
-    nodes.map((node) => ({ node, primary: client.master && `${client.master.host}:${client.master.port}` })),
+/** Two Sentinels naming `named.primary` (changed by a test), and the nodes the follower connected to. */
+function throughSentinels() {
+  const named: { primary: RedisNodeAddress | undefined } = { primary: P1 };
+  const nodes: FakeNode[] = [];
+  const ask = jest.fn(async (sentinels: readonly RedisNodeAddress[]): Promise<SentinelAnswer[]> =>
+    sentinels.map((node) => ({ node, primary: named.primary })),
   );
-  const endpoint = new SentinelEndpoint(client as unknown as RedisSentinelType, {
-    master: 'cache',
-    nodes: sentinelConfig.sentinel.nodes,
-    intervalMs: 1000,
-    create: () => client as unknown as RedisSentinelType,
-    ask,
+  const create = jest.fn((address: RedisNodeAddress) => {
+    const node = new FakeNode(address);
+    nodes.push(node);
+    return node as unknown as RedisClientType;
   });
-  const redis = new RedisConnection(sentinelConfig, endpoint);
+  const endpoint = new SentinelEndpoint({ master: 'cache', nodes: [S0, S1], intervalMs: 1000, timeoutMs: 1000, create, ask });
+  const redis = new RedisConnection(config, endpoint);
   const skips: RedisSkipReason[] = [];
   const failovers: Array<{ from: string; to: string }> = [];
   redis.onSkip((reason) => skips.push(reason));
   redis.onFailover((failover) => failovers.push(failover));
-  return { redis, client, skips, failovers, ask };
+  const last = () => nodes[nodes.length - 1];
+  return { redis, named, nodes, last, ask, create, skips, failovers };
 }
 
 describe('RedisConnection through Sentinel', () => {
@@ -76,186 +94,168 @@ describe('RedisConnection through Sentinel', () => {
     jest.restoreAllMocks();
   });
 
-  it('names the first primary without calling it a failover; a different one is one failover, counted and warned once', () => {
-    const { redis, client, failovers } = throughSentinel();
+  it('connects to the primary the Sentinels name once it says ROLE master; another primary later is one failover, warned once', async () => {
+    const { redis, named, nodes, failovers } = throughSentinels();
     expect(redis.via).toBe('sentinel');
     expect(redis.primary).toBeUndefined();
-    client.primaryIs('10.0.0.1');
+    redis.onModuleInit();
+    await jest.advanceTimersByTimeAsync(0);
     expect(redis.primary).toBe('10.0.0.1:6379');
-    // The same primary again (its connection was re-opened) is no failover either.
-    client.primaryIs('10.0.0.1');
+    expect(redis.ready).toBe(true);
+    expect(nodes[0].sendCommand).toHaveBeenCalledWith(['ROLE']);
+    await expect(redis.run((client) => client.get('k'))).resolves.toBe('value');
+    // Asked again and again, the same primary: no new connection, no failover.
+    await jest.advanceTimersByTimeAsync(3000);
+    expect(nodes).toHaveLength(1);
     expect(failovers).toEqual([]);
-    client.primaryIs('10.0.0.2', 6380);
-    client.primaryIs('fd00::3', 6379);
-    expect(redis.primary).toBe('[fd00::3]:6379');
-    expect(redis.failovers).toBe(2);
-    expect(failovers).toEqual([
-      { from: '10.0.0.1:6379', to: '10.0.0.2:6380' },
-      { from: '10.0.0.2:6380', to: '[fd00::3]:6379' },
-    ]);
+
+    named.primary = P2;
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(nodes.map((node) => node.address)).toEqual([P1, P2]);
+    expect(nodes[0].destroy).toHaveBeenCalled();
+    expect(redis.primary).toBe('10.0.0.2:6380');
+    expect(redis.failovers).toBe(1);
+    expect(failovers).toEqual([{ from: '10.0.0.1:6379', to: '10.0.0.2:6380' }]);
     expect(warn.mock.calls.map(([message]) => message)).toEqual([
       expect.stringMatching(/^Redis failover: the Sentinels moved "cache" from 10\.0\.0\.1:6379 to 10\.0\.0\.2:6380;/),
-      expect.stringMatching(/^Redis failover: the Sentinels moved "cache" from 10\.0\.0\.2:6380 to \[fd00::3\]:6379;/),
     ]);
   });
 
-  it('skips without sending while node-redis holds no ready primary, and sets one background PING going until it does', async () => {
-    const { redis, client, skips } = throughSentinel();
-    client.primaryIs('10.0.0.1');
-    let answer: (value: string) => void = () => undefined;
-    client.ping.mockImplementation(() => new Promise<string>((resolve) => (answer = resolve)));
-    client.master = undefined;
-    client.emit('error', new Error('Master Client (10.0.0.1:6379): connect ECONNREFUSED'));
-    const command = jest.fn(async () => 'value');
-    for (let i = 0; i < 10; i++) await expect(redis.run(command)).resolves.toBeUndefined();
-    expect(command).not.toHaveBeenCalled();
-    expect(skips).toEqual(Array(10).fill('disconnected'));
-    // One PING in flight at a time, however many requests skipped.
-    expect(client.ping).toHaveBeenCalledTimes(1);
-    expect(redis.breakerState).toBe('closed');
-    expect(warn.mock.calls.map(([message]) => message)).toEqual([
-      'Redis unreachable (Master Client (10.0.0.1:6379): connect ECONNREFUSED); serving from the in-process cache and Shoutcloud until it returns',
-    ]);
-
-    client.master = { host: '10.0.0.2', port: 6379 };
-    client.primaryIs('10.0.0.2');
-    answer('PONG');
+  it('commands never wait on the Sentinels: while every Sentinel hangs, they run on the primary', async () => {
+    const { redis, ask, skips } = throughSentinels();
+    redis.onModuleInit();
     await jest.advanceTimersByTimeAsync(0);
-    expect(client.info).toHaveBeenCalledWith('server');
-    expect(redis.serverVersion).toBe('7.2.4');
-    expect(log.mock.calls.map(([message]) => message)).toContain('Redis is back (primary 10.0.0.2:6379); the shared cache tier is on again');
-    await expect(redis.run(command)).resolves.toBe('value');
-    await jest.advanceTimersByTimeAsync(10_000);
-    expect(client.ping).toHaveBeenCalledTimes(1);
-  });
-
-  it('a primary hung until the Sentinels name another: the breaker opened on it is probed as soon as the new one is connected', async () => {
-    const { redis, client, failovers } = throughSentinel();
-    client.primaryIs('10.0.0.1');
-    for (let i = 0; i < 3; i++) await redis.run(failing);
-    expect(redis.breakerState).toBe('open');
-    await jest.advanceTimersByTimeAsync(300);
-    client.master = undefined;
-    client.primaryIs('10.0.0.2');
-    expect(failovers).toEqual([{ from: '10.0.0.1:6379', to: '10.0.0.2:6379' }]);
-    client.master = { host: '10.0.0.2', port: 6379 };
-    // The rediscovery PING answered (connected), then INFO server through the breaker at once, not 700 ms later.
-    await jest.advanceTimersByTimeAsync(0);
-    expect(client.ping).toHaveBeenCalledTimes(1);
-    expect(client.info).toHaveBeenCalled();
-    expect(redis.breakerState).toBe('closed');
-    expect(redis.serverVersion).toBe('7.2.4');
-  });
-
-  it('a Sentinel failing while the primary answers is no outage: no warning, nothing skipped', async () => {
-    const { redis, client, skips } = throughSentinel();
-    client.primaryIs('10.0.0.1');
-    client.emit('error', 'obseve client error: Error: connect ECONNREFUSED 10.0.0.9:26379');
-    await expect(redis.run(async () => 'value')).resolves.toBe('value');
+    ask.mockImplementation(() => new Promise<SentinelAnswer[]>(() => undefined));
+    await jest.advanceTimersByTimeAsync(5000);
+    for (let i = 0; i < 10; i++) await expect(redis.run((client) => client.get('k'))).resolves.toBe('value');
     expect(skips).toEqual([]);
     expect(warn).not.toHaveBeenCalled();
-    expect(client.ping).not.toHaveBeenCalled();
   });
 
-  it('a refused background PING is tried again every REDIS_PROBE_INTERVAL_MS while there is no primary', async () => {
-    const { redis, client } = throughSentinel();
-    client.master = undefined;
-    client.ping.mockImplementation(failing);
-    await redis.run(async () => 'value');
-    await jest.advanceTimersByTimeAsync(0);
-    expect(client.ping).toHaveBeenCalledTimes(1);
-    await jest.advanceTimersByTimeAsync(1000);
-    expect(client.ping).toHaveBeenCalledTimes(2);
-    // A primary came meanwhile: no more PINGs, and it is back.
-    client.master = { host: '10.0.0.1', port: 6379 };
-    await jest.advanceTimersByTimeAsync(10_000);
-    expect(client.ping).toHaveBeenCalledTimes(2);
-    expect(client.info).toHaveBeenCalledTimes(1);
-    await expect(redis.run(async () => 'value')).resolves.toBe('value');
-  });
-
-  it('a first connection given up because the process is shutting down is not "back"', async () => {
-    const { redis, client } = throughSentinel();
-    client.isReady = false;
-    let finish: (value: FakeSentinel) => void = () => undefined;
-    client.connect.mockImplementationOnce(() => new Promise<FakeSentinel>((resolve) => (finish = resolve)));
-    redis.onModuleInit();
-    client.emit('error', 'obseve client error: Error: connect ECONNREFUSED 127.0.0.1:26379');
-    const closed = redis.onApplicationShutdown();
-    finish(client);
-    await closed;
-    await jest.advanceTimersByTimeAsync(0);
-    expect(log.mock.calls.map(([message]) => message)).not.toContainEqual(expect.stringMatching(/^Redis is back/));
-    expect(client.info).not.toHaveBeenCalled();
-  });
-
-  it('when node-redis gives its first connection up, asks the Sentinels every interval and starts again on those that answer', async () => {
-    const { redis, client, ask, create } = withSentinels();
-    client.isReady = false;
-    client.connect.mockImplementationOnce(() => Promise.reject(new Error('None of the sentinels are available')));
-    ask.mockImplementationOnce(async (nodes) => nodes.map((node) => ({ node, error: 'connect ECONNREFUSED' })));
+  it('a lost primary connection: skipped at once, never re-dialled, the Sentinels asked at once, back on the node they name', async () => {
+    const { redis, named, nodes, last, ask, skips } = throughSentinels();
     redis.onModuleInit();
     await jest.advanceTimersByTimeAsync(0);
-    expect(client.destroy).toHaveBeenCalledTimes(1);
-    expect(create).not.toHaveBeenCalled();
-    await jest.advanceTimersByTimeAsync(1000);
-    expect(create.mock.calls).toEqual([[[SILENT, ANSWERING]]]);
-    expect(client.connect).toHaveBeenCalledTimes(2);
-    await jest.advanceTimersByTimeAsync(10_000);
-    expect(client.connect).toHaveBeenCalledTimes(2);
+    const asked = ask.mock.calls.length;
+    named.primary = undefined;
+    nodes[0].lose();
+    expect(ask).toHaveBeenCalledTimes(asked + 1);
+    await expect(redis.run((client) => client.get('k'))).resolves.toBeUndefined();
+    expect(skips).toEqual(['disconnected']);
+    expect(nodes[0].connect).toHaveBeenCalledTimes(1);
     expect(warn.mock.calls.map(([message]) => message)).toEqual([
-      'Redis unreachable (None of the sentinels are available); serving from the in-process cache and Shoutcloud until it returns',
-      'Redis Sentinel s0:26379 gave no answer (connect ECONNREFUSED); the others are asked',
-      'Redis Sentinel s1:26379 gave no answer (connect ECONNREFUSED); the others are asked',
+      'Redis unreachable (10.0.0.1:6379: Socket closed unexpectedly); serving from the in-process cache and Shoutcloud until it returns',
     ]);
+
+    named.primary = P2;
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(last().address).toEqual(P2);
+    expect(redis.serverVersion).toBe('7.2.4');
+    expect(log.mock.calls.map(([message]) => message)).toContain('Redis is back (primary 10.0.0.2:6380); the shared cache tier is on again');
+    await expect(redis.run((client) => client.get('k'))).resolves.toBe('value');
   });
 
-  it('asks every Sentinel each interval itself; a silent one is logged once, and its silence holds no command', async () => {
-    const { redis, client, ask, create } = withSentinels();
+  it('a node that answers ROLE as a replica is never used; the Sentinels are asked again', async () => {
+    const { redis, nodes, create } = throughSentinels();
+    create.mockImplementationOnce((address: RedisNodeAddress) => {
+      const node = new FakeNode(address);
+      node.role = 'slave';
+      nodes.push(node);
+      return node as unknown as RedisClientType;
+    });
     redis.onModuleInit();
-    client.primaryIs('10.0.0.1');
+    await jest.advanceTimersByTimeAsync(0);
+    expect(redis.ready).toBe(false);
+    expect(nodes[0].destroy).toHaveBeenCalled();
+    expect(redis.problem).toBe('10.0.0.1:6379: ROLE says slave, not master');
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(nodes).toHaveLength(2);
+    expect(redis.ready).toBe(true);
+  });
+
+  it('a primary that accepts and never answers the handshake is given up within the time limit, and tried again', async () => {
+    const { redis, nodes, create } = throughSentinels();
+    create.mockImplementationOnce((address: RedisNodeAddress) => {
+      const node = new FakeNode(address);
+      // node-redis counts a client as open from the moment it starts connecting.
+      node.connect.mockImplementation(() => {
+        node.isOpen = true;
+        return new Promise<FakeNode>(() => undefined);
+      });
+      nodes.push(node);
+      return node as unknown as RedisClientType;
+    });
+    redis.onModuleInit();
+    await jest.advanceTimersByTimeAsync(999);
+    expect(redis.problem).toBeUndefined();
+    await jest.advanceTimersByTimeAsync(1);
+    expect(redis.problem).toBe('10.0.0.1:6379: did not answer the handshake within 1000 ms');
+    expect(nodes[0].destroy).toHaveBeenCalled();
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(redis.ready).toBe(true);
+  });
+
+  it('a silent Sentinel is logged once and shown in details; the one that answers names the primary', async () => {
+    const { redis, ask } = throughSentinels();
     ask.mockImplementation(async () => [
-      { node: SILENT, error: 'no answer within 1000 ms' },
-      { node: ANSWERING, primary: '10.0.0.1:6379' },
+      { node: S0, error: 'no answer within 1000 ms' },
+      { node: S1, primary: P1 },
     ]);
+    redis.onModuleInit();
     await jest.advanceTimersByTimeAsync(3000);
-    expect(ask).toHaveBeenCalledTimes(3);
-    expect(create).not.toHaveBeenCalled();
-    expect(client.destroy).not.toHaveBeenCalled();
-    await expect(redis.run(async () => 'value')).resolves.toBe('value');
+    await expect(redis.run((client) => client.get('k'))).resolves.toBe('value');
     expect(warn.mock.calls.map(([message]) => message)).toEqual(['Redis Sentinel s0:26379 gave no answer (no answer within 1000 ms); the others are asked']);
     expect(redis.details).toEqual({ sentinelMaster: 'cache', silentSentinels: ['s0:26379'] });
 
-    ask.mockImplementation(async (nodes) => nodes.map((node) => ({ node, primary: '10.0.0.1:6379' })));
+    ask.mockImplementation(async (nodes) => nodes.map((node) => ({ node, primary: P1 })));
     await jest.advanceTimersByTimeAsync(1000);
     expect(log.mock.calls.map(([message]) => message)).toContain('Redis Sentinel s0:26379 answers again');
     expect(redis.details).toEqual({ sentinelMaster: 'cache' });
   });
 
-  it('when the Sentinels name another primary, starts node-redis again on the Sentinels that answer', async () => {
-    const { redis, client, ask, create } = withSentinels();
+  it('no Sentinel answering at start-up: unreachable, saying why; asked every interval, and joins when they answer', async () => {
+    const { redis, ask, nodes } = throughSentinels();
+    ask.mockImplementation(async (sentinels) => sentinels.map((node) => ({ node, error: 'connect ECONNREFUSED' })));
     redis.onModuleInit();
-    client.primaryIs('10.0.0.1');
-    ask.mockImplementation(async () => [
-      { node: SILENT, error: 'no answer within 1000 ms' },
-      { node: ANSWERING, primary: '10.0.0.2:6379' },
-    ]);
+    await jest.advanceTimersByTimeAsync(2000);
+    expect(ask).toHaveBeenCalledTimes(3);
+    expect(nodes).toHaveLength(0);
+    expect(redis.problem).toBe('none of the Sentinels answered (s0:26379: connect ECONNREFUSED; s1:26379: connect ECONNREFUSED)');
+    ask.mockImplementation(async (sentinels) => sentinels.map((node) => ({ node, primary: P1 })));
     await jest.advanceTimersByTimeAsync(1000);
-    expect(client.destroy).toHaveBeenCalledTimes(1);
-    expect(create.mock.calls).toEqual([[[ANSWERING]]]);
-    expect(client.connect).toHaveBeenCalledTimes(2);
+    expect(redis.ready).toBe(true);
+  });
+
+  it('a primary hung until the Sentinels name another: the breaker opened on it is probed as soon as the new one is connected', async () => {
+    const { redis, named, last } = throughSentinels();
+    redis.onModuleInit();
+    await jest.advanceTimersByTimeAsync(0);
+    for (let i = 0; i < 3; i++) await redis.run(failing);
+    expect(redis.breakerState).toBe('open');
+    named.primary = P2;
+    await jest.advanceTimersByTimeAsync(1000);
+    // INFO server through the breaker at once, not at the probe's next tick.
+    expect(last().info).toHaveBeenCalled();
+    expect(redis.breakerState).toBe('closed');
+  });
+
+  it('a connection that comes up while the process shuts down is not "back"', async () => {
+    const { redis, nodes, create } = throughSentinels();
+    let finish: () => void = () => undefined;
+    create.mockImplementationOnce((address: RedisNodeAddress) => {
+      const node = new FakeNode(address);
+      node.connect.mockImplementation(() => new Promise<FakeNode>((resolve) => (finish = () => resolve(node))));
+      nodes.push(node);
+      return node as unknown as RedisClientType;
+    });
+    redis.onModuleInit();
+    await jest.advanceTimersByTimeAsync(0);
+    const closed = redis.onApplicationShutdown();
+    finish();
+    await closed;
+    await jest.advanceTimersByTimeAsync(0);
+    expect(log.mock.calls.map(([message]) => message)).not.toContainEqual(expect.stringMatching(/^Redis is back/));
+    expect(nodes[0].destroy).toHaveBeenCalled();
+    expect(nodes[0].info).not.toHaveBeenCalled();
   });
 });
-
-const SILENT = { host: 's0', port: 26379 };
-const ANSWERING = { host: 's1', port: 26379 };
-
-/** Two Sentinels configured, the first of them silent when a test says so. */
-function withSentinels() {
-  const client = new FakeSentinel();
-  const ask = jest.fn(async (nodes: readonly RedisNodeAddress[]): Promise<SentinelAnswer[]> => nodes.map((node) => ({ node, primary: '10.0.0.1:6379' })));
-  const create = jest.fn((nodes: readonly RedisNodeAddress[]) => (nodes && client) as unknown as RedisSentinelType);
-  const endpoint = new SentinelEndpoint(client as unknown as RedisSentinelType, { master: 'cache', nodes: [SILENT, ANSWERING], intervalMs: 1000, create, ask });
-  const redis = new RedisConnection(sentinelConfig, endpoint);
-  return { redis, client, ask, create };
-}

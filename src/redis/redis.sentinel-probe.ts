@@ -1,11 +1,11 @@
 import type { RedisNodeAddress } from './redis.config.js';
-import { nodeAddress, reasonOf } from './redis.endpoint.js';
+import { reasonOf } from './redis.endpoint.js';
 
 /** One Sentinel's answer to "which node is primary of this master?". */
 export interface SentinelAnswer {
   readonly node: RedisNodeAddress;
-  /** `host:port` of the primary it names; `undefined` when it did not answer or knows none. */
-  readonly primary?: string;
+  /** The primary it names; `undefined` when it did not answer or knows none. */
+  readonly primary?: RedisNodeAddress;
   /** Why it gave no answer. */
   readonly error?: string;
 }
@@ -45,7 +45,7 @@ export async function sentinelAsker(options: AskOptions): Promise<AskSentinels> 
       await Promise.race([client.connect(), silence]);
       const reply = await Promise.race([client.sendCommand(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', options.master]), silence]);
       const [host, port] = (reply ?? []) as unknown as string[];
-      return host && port ? { node, primary: nodeAddress({ host, port: Number(port) }) } : { node };
+      return host && port ? { node, primary: { host, port: Number(port) } } : { node };
     } catch (error) {
       return { node, error: reasonOf(error) };
     } finally {
