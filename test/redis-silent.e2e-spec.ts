@@ -88,9 +88,13 @@ describeWithRedis('a silent Sentinel or Redis is given up, and never takes the s
     expect(results.length).toBeGreaterThanOrEqual(4);
     expect(results.filter((result) => !result.ok)).toEqual([]);
     // Nothing but the Sentinel's silence in the log: no outage, no breaker, no per-replica counting.
+    // The silence may have been logged just before the pause: a process the machine starves for a
+    // second finds its question to a Sentinel timed out, and that Sentinel stays silent from then on.
+    const silence = new RegExp(`^Redis Sentinel ${sentinels[0].address} gave no answer`);
     for (const app of pair) {
       const lines = app.logLines().filter((line) => String(line.time) >= pausedAt && line.level !== 'info' && line.level !== 'debug');
-      expect(lines.map((line) => line.msg)).toEqual([expect.stringMatching(new RegExp(`^Redis Sentinel ${sentinels[0].address} gave no answer`))]);
+      expect(lines.map((line) => String(line.msg)).filter((msg) => !silence.test(msg))).toEqual([]);
+      expect(app.logLines().map((line) => line.msg)).toContainEqual(expect.stringMatching(silence));
     }
   }, 60_000);
 
