@@ -12,7 +12,9 @@ const describeWithRedis = process.env.REDIS_URL ? describe : describe.skip;
 
 const MASTER = 'e2e-silent';
 const RATE_LIMIT = 4;
-const REDIS_TIMEOUT_MS = 200;
+// Room for a loaded machine (the floods run late in a CI run): what is under test is waiting on a
+// Sentinel, which would take the Sentinel's whole time limit (1 s) or the whole pause.
+const REDIS_TIMEOUT_MS = 500;
 
 describeWithRedis('a silent Sentinel or Redis is given up, and never takes the shared Redis away', () => {
   const servers = new RedisServers();
@@ -58,7 +60,7 @@ describeWithRedis('a silent Sentinel or Redis is given up, and never takes the s
     await eventually(async () => (await onPrimary(a)) && (await onPrimary(b)), 'both apps on the primary past the silent Sentinel', 10_000);
     expect(silent.accepted()).toBeGreaterThan(0);
     await eventually(async () => (await sharedLimit(a, b, RATE_LIMIT)).ok, 'the rate limit shared', 10_000);
-    expect(await sharedHit(a, b)).toEqual({ ok: true, statuses: [200, 200] });
+    await eventually(async () => (await sharedHit(a, b)).ok, 'a shared hit', 10_000);
     for (const app of pair) {
       await eventually(async () => ((await redisHealth(app)).silentSentinels as string[] | undefined)?.includes(silent.address) ?? false, '/health names the silent Sentinel', 5000);
       expect(app.logLines().map((line) => line.msg)).toContainEqual(expect.stringMatching(new RegExp(`^Redis Sentinel ${silent.address} gave no answer`)));
