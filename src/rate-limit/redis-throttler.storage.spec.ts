@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { EventEmitter } from 'cockatiel';
 import type { RedisConnection } from '../redis/redis.connection.js';
-import { RedisThrottlerStorage, supportsExpireNx } from './redis-throttler.storage.js';
+import { RedisThrottlerStorage, SHARED_AGAIN_AFTER_MS, supportsExpireNx } from './redis-throttler.storage.js';
 
 /** A MULTI chain that records what was queued and answers `replies` on EXEC. */
 function fakeClient(replies: unknown[]) {
@@ -56,7 +56,10 @@ describe('RedisThrottlerStorage', () => {
     warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
   });
 
-  afterEach(() => jest.restoreAllMocks());
+  afterEach(() => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
 
   it('counts in Redis: INCR, PEXPIRE … NX (the window starts once), PTTL, in one MULTI', async () => {
     const { storage, answerWith } = connection('7.0.15');
@@ -74,6 +77,7 @@ describe('RedisThrottlerStorage', () => {
   });
 
   it('counts in this process while Redis does not answer, and says so once each way', async () => {
+    jest.useFakeTimers({ now: Date.parse('2026-12-08T00:00:00Z') });
     const { storage, answerWith } = connection('7.2.4');
     for (let i = 1; i <= 3; i++) {
       const record = await storage.increment('default:ip', 60_000, 2, 0, 'default');
@@ -81,8 +85,33 @@ describe('RedisThrottlerStorage', () => {
     }
     const { client } = fakeClient([1, 1, 60_000]);
     answerWith((command) => command(client as never));
+    await expect(storage.increment('default:ip', 60_000, 2, 0, 'default')).resolves.toMatchObject({ totalHits: 1 });
+    expect(warn).toHaveBeenCalledTimes(1);
+    jest.setSystemTime(Date.now() + SHARED_AGAIN_AFTER_MS);
     await storage.increment('default:ip', 60_000, 2, 0, 'default');
     await storage.increment('default:ip', 60_000, 2, 0, 'default');
+    expect(warn.mock.calls.map(([message]) => message)).toEqual([
+      'Redis did not answer a rate-limit counter in time: rate limits are counted per replica until it does',
+      'Rate limits are shared through Redis again',
+    ]);
+  });
+
+  it('one shard away (every other counter falls back): one line, and "shared again" once none has for a while', async () => {
+    jest.useFakeTimers({ now: Date.parse('2026-12-08T00:00:00Z') });
+    const { storage, answerWith } = connection('7.2.4');
+    const { client } = fakeClient([1, 1, 60_000]);
+    let request = 0;
+    answerWith((command) => (request++ % 2 === 0 ? Promise.resolve(undefined) : command(client as never)));
+    for (let i = 0; i < 100; i++) {
+      await storage.increment(`default:ip${i}`, 60_000, 2, 0, 'default');
+      jest.setSystemTime(Date.now() + 10);
+    }
+    expect(warn).toHaveBeenCalledTimes(1);
+    answerWith((command) => command(client as never));
+    for (let i = 0; i < 100; i++) {
+      await storage.increment(`default:ip${i}`, 60_000, 2, 0, 'default');
+      jest.setSystemTime(Date.now() + 10);
+    }
     expect(warn.mock.calls.map(([message]) => message)).toEqual([
       'Redis did not answer a rate-limit counter in time: rate limits are counted per replica until it does',
       'Rate limits are shared through Redis again',
