@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { startShoutcloudServer, type ShoutcloudServer } from '../src/shoutcloud-server/shoutcloud-server.js';
 import { freePortOutsideEphemeralRange, startApp, startApps, type AppProcess } from './support/app-process.js';
 import { postJson, send, type RawResponse } from './support/http.js';
-import { clientIp, sharedHit, sharedLimit as sharedLimitOf, sleep, unique } from './support/redis-servers.js';
+import { clientIp, eventually, sharedHit, sharedLimit as sharedLimitOf, sleep, unique } from './support/redis-servers.js';
 
 // A primary, a replica and three Sentinels of this test's own on loopback (`redis-server`, and
 // `redis-server --sentinel`); REDIS_URL only says this machine has Redis to test with.
@@ -99,14 +99,6 @@ const fields = (reply: unknown): Record<string, string> => {
   const list = reply as string[];
   return Object.fromEntries(list.flatMap((value, index) => (index % 2 === 0 ? [[value, list[index + 1]]] : [])));
 };
-
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`never happened within ${timeoutMs} ms: ${what}`);
-    await sleep(50);
-  }
-}
 
 interface RedisHealth {
   via?: string;

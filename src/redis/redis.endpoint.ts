@@ -23,6 +23,23 @@ export const nodeAddress = (node: { host: string; port: number }): string =>
 /** An error (or the string node-redis sometimes emits instead) as one short reason. */
 export const reasonOf = (error: unknown): string => (error instanceof Error ? error.message || error.name : String(error));
 
+/**
+ * `work`'s result, or an error saying `what` once `ms` have passed. For the steps node-redis does
+ * not bound itself: its command timeout stops once a command is written, and a connection's
+ * handshake has none, so a server that accepts and never answers would hold them for ever.
+ */
+export async function withinTime<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // node-redis's own command timeout only covers commands not yet written to the socket, and a
 // paused Redis keeps accepting writes: what piles up is commands waiting for a reply. The
 // breaker keeps that pile small; this bound holds even if it did not (a full queue rejects at

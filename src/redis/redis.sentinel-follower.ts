@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { RedisClientType } from '@keyv/redis';
 import type { RedisNodeAddress } from './redis.config.js';
-import { nodeAddress, reasonOf, RedisEndpoint, type RedisCommands } from './redis.endpoint.js';
+import { nodeAddress, reasonOf, RedisEndpoint, withinTime, type RedisCommands } from './redis.endpoint.js';
 import type { AskSentinels, SentinelAnswer } from './redis.sentinel-probe.js';
 
 /** What the follower needs to know and to do. */
@@ -182,18 +182,5 @@ async function roleOf(client: RedisClientType): Promise<string> {
   } catch (error) {
     if (reasonOf(error).startsWith('NOPERM')) return 'master';
     throw error;
-  }
-}
-
-/** `work`'s result, or an error saying `what` once `ms` have passed. */
-async function withinTime<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }

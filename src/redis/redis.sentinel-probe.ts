@@ -1,5 +1,5 @@
 import type { RedisNodeAddress } from './redis.config.js';
-import { reasonOf } from './redis.endpoint.js';
+import { reasonOf, withinTime } from './redis.endpoint.js';
 
 /** One Sentinel's answer to "which node is primary of this master?". */
 export interface SentinelAnswer {
@@ -37,19 +37,17 @@ export async function sentinelAsker(options: AskOptions): Promise<AskSentinels> 
       socket: { host: node.host, port: node.port, connectTimeout: options.timeoutMs, socketTimeout: options.timeoutMs, reconnectStrategy: false },
     });
     client.on('error', () => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const silence = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs);
-    });
+    const asked = async () => {
+      await client.connect();
+      return client.sendCommand(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', options.master]);
+    };
     try {
-      await Promise.race([client.connect(), silence]);
-      const reply = await Promise.race([client.sendCommand(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', options.master]), silence]);
+      const reply = await withinTime(asked(), options.timeoutMs, 'no answer');
       const [host, port] = (reply ?? []) as unknown as string[];
       return host && port ? { node, primary: { host, port: Number(port) } } : { node };
     } catch (error) {
       return { node, error: reasonOf(error) };
     } finally {
-      clearTimeout(timer);
       if (client.isOpen) client.destroy();
     }
   };

@@ -40,7 +40,7 @@ export class TransformService {
    */
   fromMemory(texts: readonly string[]): Recall {
     const answers: Transformed[] = [];
-    let missing: { answers: Transformed[]; at: number[]; misses: Miss[] } | undefined;
+    let missing: Missing | undefined;
     for (let i = 0; i < texts.length; i++) {
       const reversed = reverseGraphemes(texts[i]);
       if (reversed === '') {
